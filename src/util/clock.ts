@@ -1,0 +1,6 @@
+/** Injected wherever tests need to control time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

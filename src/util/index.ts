@@ -1,0 +1,5 @@
+// Small helpers shared by every layer: sizes, durations, concurrency, clocks. Nothing
+// here knows about backups; this folder imports only from src/errors.
+export { formatBytes, parseBytes } from './bytes.ts';
+export { type Clock, systemClock } from './clock.ts';
+export { Semaphore } from './semaphore.ts';
