@@ -1,0 +1,15 @@
+// Storage: the BlobStore contract, its backends and wrappers. Pure I/O with no
+// knowledge of the repository format; imports only src/errors and src/util.
+// The conformance suite (./conformance.ts) is not re-exported: it imports node:test,
+// which has no place in production code; backend tests import it directly.
+export { ensureDir, FileStore, type FileStoreOptions, type FsOps } from './fs/index.ts';
+export { MemoryStore } from './memory/index.ts';
+export {
+  isValidObjectName,
+  MAX_NAME_LENGTH,
+  MAX_SEGMENT_LENGTH,
+  validateObjectName,
+  validatePrefix,
+} from './names.ts';
+export { openStore } from './open.ts';
+export type { BlobStore, ByteRange, ListedObject, ObjectInfo } from './types.ts';
