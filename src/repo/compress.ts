@@ -1,0 +1,38 @@
+import { promisify } from 'node:util';
+import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
+import { IntegrityError } from '../errors/index.ts';
+
+const compressAsync = promisify(zstdCompress);
+const decompressAsync = promisify(zstdDecompress);
+
+/** Too small to win anything once zstd's frame header is paid. */
+const MIN_COMPRESS = 64;
+
+/**
+ * zstd on the libuv thread pool, so compression overlaps hashing on the main thread.
+ * Returns null when compression does not shrink the data: the blob is then stored raw.
+ */
+export async function compress(data: Uint8Array, level: number): Promise<Buffer | null> {
+  if (data.length < MIN_COMPRESS) return null;
+  const out = await compressAsync(data, { params: { [constants.ZSTD_c_compressionLevel]: level } });
+  return out.length < data.length ? out : null;
+}
+
+/** Sealed files (indexes, snapshots) have no recorded length; this bounds them. */
+const MAX_FILE_BYTES = 1 << 30;
+
+/** `rawLength` undefined: any length up to MAX_FILE_BYTES is accepted. */
+export async function decompress(
+  data: Uint8Array,
+  rawLength: number | undefined,
+  where: string,
+): Promise<Buffer> {
+  try {
+    // The bound stops a hostile frame from expanding without limit.
+    const out = await decompressAsync(data, { maxOutputLength: Math.max(rawLength ?? MAX_FILE_BYTES, 1) });
+    if (rawLength === undefined || out.length === rawLength) return out;
+  } catch {
+    // reported below
+  }
+  throw new IntegrityError('CORRUPT_BLOB', `${where}: compressed data is damaged`, { object: where });
+}

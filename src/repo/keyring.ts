@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { AuthError, ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
+import type { BlobStore } from '../storage/index.ts';
+import { defaultKdfParams, deriveKek, type KdfParams } from './crypto/kdf.ts';
+import { unwrapMaster, wrapMaster } from './crypto/keys.ts';
+
+/**
+ * Key slots: each file under keys/ wraps the master secret with a key derived from one
+ * passphrase (or recovery key). Plain JSON: it holds nothing usable without the passphrase.
+ * The file name is the SHA-256 of its bytes, so a slot is never overwritten.
+ */
+export interface KeyFile {
+  version: 1;
+  created: string;
+  hostname: string;
+  username: string;
+  label: string;
+  kdf: KdfParams;
+  wrapped: string;
+}
+
+export interface KeySlot {
+  /** Storage name, e.g. keys/3f…; `id` is its hex part. */
+  name: string;
+  id: string;
+  file: KeyFile;
+}
+
+export async function addKeySlot(
+  store: BlobStore,
+  master: Buffer,
+  passphrase: string,
+  options: { label?: string; kdf?: KdfParams; now?: Date } = {},
+): Promise<KeySlot> {
+  const kdf = options.kdf ?? defaultKdfParams();
+  const file: KeyFile = {
+    version: 1,
+    created: (options.now ?? new Date()).toISOString(),
+    hostname: hostname(),
+    username: safeUsername(),
+    label: options.label ?? 'passphrase',
+    kdf,
+    wrapped: wrapMaster(await deriveKek(passphrase, kdf), master).toString('base64'),
+  };
+  const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`);
+  const id = createHash('sha256').update(bytes).digest('hex');
+  await store.put(`keys/${id}`, bytes);
+  return { name: `keys/${id}`, id, file };
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}
+
+export async function listKeySlots(store: BlobStore): Promise<KeySlot[]> {
+  const slots: KeySlot[] = [];
+  for await (const object of store.list('keys/')) {
+    const bytes = await store.get(object.name);
+    const id = object.name.slice('keys/'.length);
+    if (createHash('sha256').update(bytes).digest('hex') !== id) {
+      throw new IntegrityError(
+        'CORRUPT_KEY',
+        `${object.name} does not match its name: the key file is damaged`,
+        {
+          object: object.name,
+        },
+      );
+    }
+    slots.push({ name: object.name, id, file: parseKeyFile(bytes, object.name) });
+  }
+  return slots.sort((a, b) => a.file.created.localeCompare(b.file.created));
+}
+
+function parseKeyFile(bytes: Buffer, name: string): KeyFile {
+  try {
+    const file = JSON.parse(bytes.toString('utf8')) as KeyFile;
+    if (file.version === 1 && typeof file.wrapped === 'string' && typeof file.kdf?.salt === 'string')
+      return file;
+  } catch {
+    // fall through to the error below
+  }
+  throw new IntegrityError('CORRUPT_KEY', `${name} is not a valid key file`, { object: name });
+}
+
+/** Tries every slot; a passphrase that opens none is a wrong passphrase (exit 12). */
+export async function unlock(
+  store: BlobStore,
+  passphrase: string,
+): Promise<{ master: Buffer; slot: KeySlot }> {
+  const slots = await listKeySlots(store);
+  if (slots.length === 0) {
+    throw new NotFoundError('NO_KEYS', `the repository at ${store.location} has no key files`, {
+      hint: 'the keys/ folder is missing or empty; restore it from a copy of the repository',
+    });
+  }
+  for (const slot of slots) {
+    const master = unwrapMaster(
+      await deriveKek(passphrase, slot.file.kdf),
+      Buffer.from(slot.file.wrapped, 'base64'),
+    );
+    if (master) return { master, slot };
+  }
+  throw new AuthError(
+    'WRONG_PASSPHRASE',
+    `wrong passphrase: no key of the repository at ${store.location} opens with it`,
+    {
+      hint: 'check OFFSITE_PASSWORD / OFFSITE_PASSWORD_FILE; a lost passphrase cannot be recovered',
+    },
+  );
+}
+
+export async function removeKeySlot(store: BlobStore, id: string, inUse: KeySlot): Promise<void> {
+  const slots = await listKeySlots(store);
+  const matches = slots.filter((s) => s.id.startsWith(id));
+  if (matches.length !== 1) {
+    throw new NotFoundError('KEY_NOT_FOUND', `no single key matches "${id}" (${matches.length} match)`);
+  }
+  if (matches[0]!.id === inUse.id) {
+    throw new ConflictError('KEY_IN_USE', 'refusing to remove the key that opened the repository', {
+      hint: 'open the repository with another passphrase to remove this one',
+    });
+  }
+  await store.delete(matches[0]!.name);
+}

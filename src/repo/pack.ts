@@ -1,0 +1,163 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { IntegrityError } from '../errors/index.ts';
+import { openPackHeader, packKey, SEAL_OVERHEAD, sealBlob, sealPackHeader } from './crypto/seal.ts';
+
+/**
+ * Pack files (docs/design.md "Packs"):
+ *   "OFSP" ‖ version(1) ‖ reserved(3) ‖ salt(32) ‖ blob… ‖ sealed header ‖ header length (u32 LE)
+ * Each blob is AES-256-GCM ciphertext ‖ tag under the pack key, nonce = its offset.
+ * The pack's name is the SHA-256 of all its bytes, so storage can verify it without keys.
+ */
+
+const MAGIC = Buffer.from('OFSP');
+const VERSION = 1;
+export const PACK_PREFIX_BYTES = 40;
+export const PACK_ENTRY_BYTES = 46;
+const MAX_ENTRIES = 1 << 20;
+
+export interface PackEntry {
+  type: number;
+  compressed: boolean;
+  id: Buffer;
+  offset: number;
+  /** Stored (sealed) length in the pack. */
+  length: number;
+  /** Length of the plaintext after decompression. */
+  rawLength: number;
+}
+
+export interface FinishedPack {
+  id: Buffer;
+  salt: Buffer;
+  bytes: Buffer;
+  entries: PackEntry[];
+}
+
+/** Accumulates sealed blobs; `finish` adds the header and names the pack. */
+export class PackBuilder {
+  readonly salt = randomBytes(32);
+  readonly #key: Buffer;
+  readonly #parts: Buffer[] = [];
+  readonly #hash = createHash('sha256');
+  readonly entries: PackEntry[] = [];
+  #size = 0;
+
+  constructor(encKey: Buffer) {
+    this.#key = packKey(encKey, this.salt);
+    this.#append(Buffer.concat([MAGIC, Buffer.from([VERSION, 0, 0, 0]), this.salt]));
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  add(type: number, id: Buffer, stored: Uint8Array, compressed: boolean, rawLength: number): PackEntry {
+    const entry = {
+      type,
+      compressed,
+      id,
+      offset: this.#size,
+      length: stored.length + SEAL_OVERHEAD,
+      rawLength,
+    };
+    for (const part of sealBlob(this.#key, entry, stored)) this.#append(part);
+    this.entries.push(entry);
+    return entry;
+  }
+
+  finish(): FinishedPack {
+    const header = sealPackHeader(this.#key, encodeEntries(this.entries));
+    const trailer = Buffer.alloc(4);
+    trailer.writeUInt32LE(header.length);
+    this.#append(header);
+    this.#append(trailer);
+    const id = this.#hash.digest();
+    return { id, salt: this.salt, bytes: Buffer.concat(this.#parts, this.#size), entries: this.entries };
+  }
+
+  #append(part: Buffer): void {
+    this.#parts.push(part);
+    this.#hash.update(part);
+    this.#size += part.length;
+  }
+}
+
+function encodeEntries(entries: PackEntry[]): Buffer {
+  const out = Buffer.alloc(4 + entries.length * PACK_ENTRY_BYTES);
+  out.writeUInt32LE(entries.length, 0);
+  for (const [i, e] of entries.entries()) writeEntry(out, 4 + i * PACK_ENTRY_BYTES, e);
+  return out;
+}
+
+export function writeEntry(out: Buffer, at: number, e: PackEntry): void {
+  out[at] = e.type;
+  out[at + 1] = e.compressed ? 1 : 0;
+  out.set(e.id, at + 2);
+  out.writeUInt32LE(e.offset, at + 34);
+  out.writeUInt32LE(e.length, at + 38);
+  out.writeUInt32LE(e.rawLength, at + 42);
+}
+
+export function readEntry(buf: Buffer, at: number): PackEntry {
+  const type = buf[at]!;
+  const flags = buf[at + 1]!;
+  if (type > 1 || flags > 1) throw new Error('bad blob type or flags');
+  return {
+    type,
+    compressed: flags === 1,
+    id: Buffer.from(buf.subarray(at + 2, at + 34)),
+    offset: buf.readUInt32LE(at + 34),
+    length: buf.readUInt32LE(at + 38),
+    rawLength: buf.readUInt32LE(at + 42),
+  };
+}
+
+/** The size a pack must have, given its entries; lets `check` verify sizes without reading. */
+export function expectedPackSize(entries: readonly { length: number }[]): number {
+  const blobs = entries.reduce((sum, e) => sum + e.length, 0);
+  return PACK_PREFIX_BYTES + blobs + 4 + entries.length * PACK_ENTRY_BYTES + SEAL_OVERHEAD + 4;
+}
+
+/** Parses and authenticates a whole pack held in memory; every entry is bounds-checked. */
+export function parsePack(
+  bytes: Buffer,
+  encKey: Buffer,
+  name: string,
+): { salt: Buffer; entries: PackEntry[] } {
+  const fail = (why: string) => new IntegrityError('CORRUPT_PACK', `${name}: ${why}`, { object: name });
+  if (bytes.length < PACK_PREFIX_BYTES + 4 + SEAL_OVERHEAD || !bytes.subarray(0, 4).equals(MAGIC)) {
+    throw fail('not an Offsite pack (bad magic or truncated)');
+  }
+  if (bytes[4] !== VERSION) throw fail(`unknown pack version ${bytes[4]}`);
+  const salt = Buffer.from(bytes.subarray(8, PACK_PREFIX_BYTES));
+  const headerLength = bytes.readUInt32LE(bytes.length - 4);
+  const headerStart = bytes.length - 4 - headerLength;
+  if (headerLength < 4 + SEAL_OVERHEAD || headerStart < PACK_PREFIX_BYTES)
+    throw fail('header length out of range');
+  const header = openPackHeader(packKey(encKey, salt), bytes.subarray(headerStart, bytes.length - 4), name);
+  const count = header.readUInt32LE(0);
+  if (count > MAX_ENTRIES || header.length !== 4 + count * PACK_ENTRY_BYTES)
+    throw fail('header entry count is wrong');
+  const entries: PackEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    let entry: PackEntry;
+    try {
+      entry = readEntry(header, 4 + i * PACK_ENTRY_BYTES);
+    } catch {
+      throw fail(`header entry ${i} is malformed`);
+    }
+    if (
+      entry.offset < PACK_PREFIX_BYTES ||
+      entry.offset + entry.length > headerStart ||
+      entry.length < SEAL_OVERHEAD
+    ) {
+      throw fail(`header entry ${i} points outside the pack`);
+    }
+    entries.push(entry);
+  }
+  return { salt, entries };
+}
