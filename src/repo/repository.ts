@@ -1,0 +1,201 @@
+import { createHash, createHmac } from 'node:crypto';
+import { ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
+import type { BlobStore } from '../storage/index.ts';
+import { BLOB_TREE, BlobIndex, type BlobType } from './blob-index.ts';
+import { Chunker, gearTable } from './chunker.ts';
+import { compress, decompress } from './compress.ts';
+import { decodeConfig, newConfig, type RepoConfig } from './config.ts';
+import { checkPassphraseStrength, type KdfParams } from './crypto/kdf.ts';
+import { keysFromMaster, newMasterSecret, type RepoKeys } from './crypto/keys.ts';
+import { type FileType, hex, openBlob, openFile, packKey, sealFile } from './crypto/seal.ts';
+import { decodeIndex, encodeIndex, type IndexedPack } from './index-file.ts';
+import { addKeySlot, type KeySlot, unlock } from './keyring.ts';
+import { decodeTree, type TreeNode } from './tree.ts';
+
+export function packName(id: Uint8Array): string {
+  const h = hex(id);
+  return `data/${h.slice(0, 2)}/${h}`;
+}
+
+const FILE_DIRS: Record<Exclude<FileType, 'config'>, string> = { index: 'index', snapshot: 'snapshots' };
+
+/**
+ * An open repository: its keys, parameters and in-memory index. Reading and writing of
+ * sealed files and blobs goes through here so that every read is verified the same way.
+ */
+export class Repository {
+  readonly store: BlobStore;
+  readonly config: RepoConfig;
+  readonly keys: RepoKeys;
+  readonly slot: KeySlot;
+  readonly index = new BlobIndex();
+  readonly chunker: Chunker;
+  /** Index files loaded (hex ids), so compaction knows what it may supersede. */
+  readonly indexFiles = new Set<string>();
+  readonly #packKeys = new Map<number, Buffer>();
+  readonly #trees = new Map<string, TreeNode[]>();
+
+  private constructor(store: BlobStore, config: RepoConfig, keys: RepoKeys, slot: KeySlot) {
+    this.store = store;
+    this.config = config;
+    this.keys = keys;
+    this.slot = slot;
+    this.chunker = new Chunker(gearTable(keys.chunkerSecret), config.chunker);
+  }
+
+  static async init(
+    store: BlobStore,
+    passphrase: string,
+    options: { kdf?: KdfParams; config?: Parameters<typeof newConfig>[0] } = {},
+  ): Promise<Repository> {
+    checkPassphraseStrength(passphrase);
+    if ((await store.head('config')) !== null) {
+      throw new ConflictError('REPO_EXISTS', `a repository already exists at ${store.location}`, {
+        hint: 'use it as it is, or choose another location',
+      });
+    }
+    const master = newMasterSecret();
+    const keys = keysFromMaster(master);
+    const config = newConfig(options.config);
+    const slot = await addKeySlot(store, master, passphrase, options.kdf ? { kdf: options.kdf } : {});
+    // config last: a repository "exists" only once it is complete.
+    await store.put('config', sealFile(keys.encKey, 'config', Buffer.from(JSON.stringify(config))));
+    return new Repository(store, config, keys, slot);
+  }
+
+  static async open(store: BlobStore, passphrase: string): Promise<Repository> {
+    if ((await store.head('config')) === null) {
+      throw new NotFoundError('REPO_NOT_FOUND', `there is no Offsite repository at ${store.location}`, {
+        hint: 'check --repo / OFFSITE_REPOSITORY, or create one with `offsite init`',
+      });
+    }
+    const { master, slot } = await unlock(store, passphrase);
+    const keys = keysFromMaster(master);
+    const sealed = await store.get('config');
+    const config = decodeConfig(openFile(keys.encKey, 'config', sealed, 'config'));
+    return new Repository(store, config, keys, slot);
+  }
+
+  blobId(data: Uint8Array): Buffer {
+    return createHmac('sha256', this.keys.idKey).update(data).digest();
+  }
+
+  /** Compresses, seals and stores a file object under its content hash; returns the hex id. */
+  async saveFile(type: Exclude<FileType, 'config'>, body: Buffer): Promise<string> {
+    const packed = await compress(body, this.config.compressionLevel);
+    const framed = Buffer.concat([Buffer.from([packed ? 1 : 0]), packed ?? body]);
+    const sealed = sealFile(this.keys.encKey, type, framed);
+    const id = createHash('sha256').update(sealed).digest('hex');
+    await this.store.put(`${FILE_DIRS[type]}/${id}`, sealed);
+    return id;
+  }
+
+  /** Reads a file object, checking its name (hash), authenticity and framing. */
+  async loadFile(type: Exclude<FileType, 'config'>, id: string): Promise<Buffer> {
+    const name = `${FILE_DIRS[type]}/${id}`;
+    const sealed = await this.store.get(name);
+    if (createHash('sha256').update(sealed).digest('hex') !== id) {
+      throw new IntegrityError('HASH_MISMATCH', `${name} does not match its name: the object is damaged`, {
+        object: name,
+        hint: 'run `offsite check --read-data` to see every damaged object',
+      });
+    }
+    const framed = openFile(this.keys.encKey, type, sealed, name);
+    if (framed[0] === 0) return framed.subarray(1);
+    if (framed[0] !== 1)
+      throw new IntegrityError('CORRUPT_OBJECT', `${name}: unknown compression`, { object: name });
+    return decompress(framed.subarray(1), undefined, name);
+  }
+
+  async listFiles(type: Exclude<FileType, 'config'>): Promise<string[]> {
+    const prefix = `${FILE_DIRS[type]}/`;
+    const ids: string[] = [];
+    for await (const object of this.store.list(prefix)) ids.push(object.name.slice(prefix.length));
+    return ids.sort();
+  }
+
+  /** Loads every index file into memory; superseded ones are skipped. */
+  async loadIndex(): Promise<void> {
+    const ids = await this.listFiles('index');
+    const files = await Promise.all(
+      ids.map(async (id) => ({ id, file: decodeIndex(await this.loadFile('index', id), `index/${id}`) })),
+    );
+    const superseded = new Set(files.flatMap((f) => f.file.supersedes.map((s) => s.toString('hex'))));
+    for (const { id, file } of files) {
+      if (superseded.has(id)) continue;
+      this.indexFiles.add(id);
+      this.addToIndex(file.packs);
+    }
+  }
+
+  addToIndex(packs: readonly IndexedPack[]): void {
+    for (const pack of packs) {
+      const ordinal = this.index.addPack(pack.id, pack.salt);
+      for (const e of pack.entries) {
+        this.index.add(e.id, {
+          packIndex: ordinal,
+          offset: e.offset,
+          length: e.length,
+          rawLength: e.rawLength,
+          type: e.type as BlobType,
+          compressed: e.compressed,
+        });
+      }
+    }
+  }
+
+  async saveIndex(packs: IndexedPack[], supersedes: Buffer[] = []): Promise<string> {
+    const id = await this.saveFile('index', encodeIndex({ packs, supersedes }));
+    this.indexFiles.add(id);
+    return id;
+  }
+
+  #packKey(ordinal: number): Buffer {
+    let key = this.#packKeys.get(ordinal);
+    if (!key) {
+      key = packKey(this.keys.encKey, this.index.packSalt(ordinal));
+      this.#packKeys.set(ordinal, key);
+    }
+    return key;
+  }
+
+  /** Reads one blob by range, authenticates, decompresses and checks its id. */
+  async loadBlob(id: Buffer, type: BlobType): Promise<Buffer> {
+    const loc = this.index.get(id);
+    if (!loc || loc.type !== type) {
+      throw new IntegrityError(
+        'BLOB_MISSING',
+        `blob ${hex(id)} is not in the index: the repository is missing data`,
+        {
+          object: `blob ${hex(id)}`,
+          hint: 'run `offsite check` to see what is missing',
+        },
+      );
+    }
+    const where = packName(this.index.packId(loc.packIndex));
+    const sealed = await this.store.get(where, { offset: loc.offset, length: loc.length });
+    const stored = openBlob(
+      this.#packKey(loc.packIndex),
+      { type, compressed: loc.compressed, id, offset: loc.offset },
+      sealed,
+      where,
+    );
+    const plain = loc.compressed ? await decompress(stored, loc.rawLength, where) : stored;
+    if (plain.length !== loc.rawLength || !this.blobId(plain).equals(id)) {
+      throw new IntegrityError('ID_MISMATCH', `blob ${hex(id)} in ${where} does not match its id`, {
+        object: where,
+      });
+    }
+    return plain;
+  }
+
+  async loadTree(id: Buffer): Promise<TreeNode[]> {
+    const key = hex(id);
+    const cached = this.#trees.get(key);
+    if (cached) return cached;
+    const nodes = decodeTree(await this.loadBlob(id, BLOB_TREE), `tree ${key}`);
+    if (this.#trees.size > 4096) this.#trees.clear();
+    this.#trees.set(key, nodes);
+    return nodes;
+  }
+}

@@ -1,0 +1,31 @@
+import { chmod, lchown, lutimes } from 'node:fs/promises';
+import { writeXattrs } from '../fsmeta/xattrs.ts';
+import type { TreeNode } from '../tree.ts';
+
+const isRoot = process.getuid?.() === 0;
+
+/** Nanoseconds since the epoch (decimal string) → seconds, as close as a double allows. */
+export function nsToSeconds(ns: string): number {
+  const value = BigInt(ns);
+  return Number(value / 1_000_000_000n) + Number(value % 1_000_000_000n) / 1e9;
+}
+
+/**
+ * Owner first (chown clears set-uid bits), then mode, xattrs, and times last (every other
+ * change touches ctime/mtime). Owners are restored only as root, like every Unix tool.
+ * Returns a warning when something could not be applied.
+ */
+export async function applyMetadata(path: Buffer, node: TreeNode): Promise<string | undefined> {
+  let warning: string | undefined;
+  if (isRoot) await lchown(path, node.uid, node.gid);
+  if (node.type !== 'symlink') await chmod(path, node.mode);
+  if (node.xattrs?.length && node.type !== 'symlink') {
+    const ok = await writeXattrs(path, node.xattrs);
+    if (ok === false)
+      warning = 'extended attributes could not be restored (not supported by the target filesystem)';
+  }
+  // A string, because Node turns a negative number (before 1970) into "now".
+  const mtime = String(nsToSeconds(node.mtime));
+  await lutimes(path, mtime, mtime);
+  return warning;
+}
