@@ -1,0 +1,39 @@
+import { Repository } from '../../repo/index.ts';
+import { ensureDir, openStore } from '../../storage/index.ts';
+import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, repoLocation, str } from '../command.ts';
+import { generatePassphrase, readNewPassphrase } from '../passphrase.ts';
+
+export const init: Command = {
+  name: 'init',
+  summary: 'create a new repository',
+  usage: 'offsite init --repo LOCATION [--generate-passphrase]',
+  details:
+    'The passphrase encrypts everything and never leaves this machine. If it is lost, the\n' +
+    'backups cannot be read by anyone, including you: store it somewhere safe.',
+  options: { ...REPO_OPTIONS, 'generate-passphrase': { type: 'boolean' } },
+  optionHelp: [
+    ...REPO_OPTION_HELP,
+    ['--generate-passphrase', 'make a strong random passphrase and print it once'],
+  ],
+  async run(ctx) {
+    const location = repoLocation(ctx);
+    const generated = ctx.values['generate-passphrase'] === true;
+    const passphrase = generated
+      ? generatePassphrase()
+      : await readNewPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(location) || location.startsWith('file:')) {
+      await ensureDir(location.replace(/^file:\/\//, ''));
+    }
+    const repo = await Repository.init(openStore(location), passphrase);
+    ctx.out.data({ id: repo.config.id, location, ...(generated ? { passphrase } : {}) });
+    ctx.out.line(`created repository ${repo.config.id.slice(0, 10)} at ${location}`);
+    if (generated) {
+      ctx.out.line('');
+      ctx.out.line(`passphrase: ${passphrase}`);
+      ctx.out.line('');
+      ctx.out.line('This is the only time it is shown. Store it safely: without it the backups cannot be');
+      ctx.out.line('restored, and nobody can recover it for you.');
+    }
+    return 0;
+  },
+};

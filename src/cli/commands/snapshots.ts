@@ -1,0 +1,49 @@
+import { listSnapshots, shortId } from '../../repo/index.ts';
+import { type Command, list, openRepository, REPO_OPTION_HELP, REPO_OPTIONS, str } from '../command.ts';
+import { formatBytes, table } from '../output.ts';
+
+export const snapshotsCommand: Command = {
+  name: 'snapshots',
+  summary: 'list snapshots (recovery points)',
+  usage: 'offsite snapshots [--host NAME] [--tag TAG] [--path PATH]',
+  options: {
+    ...REPO_OPTIONS,
+    host: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    path: { type: 'string', multiple: true },
+  },
+  optionHelp: [
+    ...REPO_OPTION_HELP,
+    ['--host NAME', 'only snapshots of this host'],
+    ['--tag TAG', 'only snapshots with this tag; repeatable'],
+    ['--path PATH', 'only snapshots of exactly these paths; repeatable'],
+  ],
+  async run(ctx) {
+    const repo = await openRepository(ctx, { index: false });
+    const host = str(ctx.values, 'host');
+    const tags = list(ctx.values, 'tag');
+    const paths = list(ctx.values, 'path');
+    const refs = await listSnapshots(repo, {
+      ...(host ? { hostname: host } : {}),
+      ...(tags.length ? { tags } : {}),
+      ...(paths.length ? { paths: paths.sort() } : {}),
+    });
+    ctx.out.data(refs.map((r) => ({ id: r.id, short_id: shortId(r.id), ...r.snapshot })));
+    if (ctx.out.json) return 0;
+    const rows = [['ID', 'Time', 'Host', 'Tags', 'Size', 'Paths']];
+    for (const { id, snapshot: s } of refs) {
+      const time = new Date(s.time).toISOString().replace('T', ' ').slice(0, 19);
+      rows.push([
+        shortId(id),
+        time,
+        s.hostname,
+        s.tags.join(','),
+        formatBytes(s.stats.bytesProcessed),
+        s.paths.join(' '),
+      ]);
+    }
+    ctx.out.line(table(rows));
+    ctx.out.line(`${refs.length} snapshots`);
+    return 0;
+  },
+};
