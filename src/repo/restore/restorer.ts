@@ -6,6 +6,7 @@ import { errnoCode, IntegrityError, isOffsiteError } from '../../errors/index.ts
 import { Semaphore } from '../../util/index.ts';
 import { joinPath } from '../backup/selection.ts';
 import { BLOB_DATA } from '../blob-index.ts';
+import { nativeFs } from '../fsmeta/native.ts';
 import type { Repository } from '../repository.ts';
 import type { SnapshotRef } from '../snapshot.ts';
 import { printableName, type TreeNode } from '../tree.ts';
@@ -138,17 +139,7 @@ class Restorer {
   async #special(node: TreeNode, path: Buffer): Promise<void> {
     if (node.type === 'socket') return; // a socket belongs to a running program; nothing to restore
     await removeExisting(path);
-    const kind = node.type === 'fifo' ? 'p' : node.type === 'chardev' ? 'c' : 'b';
-    const rdev = node.rdev ?? 0;
-    // Node has no mknod; the command takes a string, so it creates a temporary ASCII name
-    // and the raw-bytes name is given by rename.
-    const temp = joinPath(
-      path.subarray(0, path.lastIndexOf(0x2f)),
-      Buffer.from(`.offsite-mknod-${randomUUID()}`),
-    );
-    const args = [temp.toString(), kind, ...(kind === 'p' ? [] : [String(major(rdev)), String(minor(rdev))])];
-    await run('mknod', args);
-    await rename(temp, path);
+    await makeSpecial(path, node);
     await this.#finish(path, node);
   }
 
@@ -246,12 +237,31 @@ class Restorer {
   }
 }
 
+const FILE_TYPE_BITS = { fifo: 0o010000, chardev: 0o020000, blockdev: 0o060000 } as const;
+
 function major(rdev: number): number {
-  return ((rdev >> 8) & 0xfff) | ((rdev >>> 32) & ~0xfff);
+  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
 }
 
 function minor(rdev: number): number {
-  return (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+  return Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn);
+}
+
+/** FIFOs and device nodes: mknod(2) through the addon, else the mknod command. */
+async function makeSpecial(path: Buffer, node: TreeNode): Promise<void> {
+  const type = node.type as keyof typeof FILE_TYPE_BITS;
+  const rdev = node.rdev ?? 0;
+  if (nativeFs) return nativeFs.mknod(path, FILE_TYPE_BITS[type] | 0o600, major(rdev), minor(rdev));
+  // The command takes a string, so it creates a temporary ASCII name and rename gives
+  // the raw-bytes one.
+  const temp = joinPath(
+    path.subarray(0, path.lastIndexOf(0x2f)),
+    Buffer.from(`.offsite-mknod-${randomUUID()}`),
+  );
+  const kind =
+    type === 'fifo' ? ['p'] : [type === 'chardev' ? 'c' : 'b', String(major(rdev)), String(minor(rdev))];
+  await run('mknod', [temp.toString(), ...kind]);
+  await rename(temp, path);
 }
 
 function run(command: string, args: string[]): Promise<void> {
