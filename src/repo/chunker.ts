@@ -214,9 +214,17 @@ export async function* chunkFile(
   handle: FileHandle,
   chunker: Chunker,
   readSize: number = DEFAULT_READ_SIZE,
+  sizeHint?: number,
 ): AsyncGenerator<Buffer> {
   if (!Number.isSafeInteger(readSize) || readSize < 1) {
     throw new BadInputError('BAD_READ_SIZE', `read size must be a positive integer, got ${readSize}`);
+  }
+  if (sizeHint !== undefined && sizeHint <= chunker.max) {
+    const whole = await readWhole(handle, sizeHint);
+    if (whole) {
+      yield* chunkBuffer(whole, chunker);
+      return;
+    }
   }
   const buf = takeBuffer(chunker.max + readSize);
   try {
@@ -251,6 +259,22 @@ export async function* chunkFile(
   } finally {
     giveBack(buf);
   }
+}
+
+/**
+ * Most files are small: read one into a buffer of its own size in one go, and chunk it
+ * as views (the buffer is never reused, so views are safe and nothing is copied).
+ * Returns undefined when the file grew past the size lstat gave: the caller streams it.
+ */
+async function readWhole(handle: FileHandle, size: number): Promise<Buffer | undefined> {
+  const buf = Buffer.allocUnsafeSlow(size + 1);
+  let filled = 0;
+  while (filled < buf.length) {
+    const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
+    if (bytesRead === 0) return buf.subarray(0, filled);
+    filled += bytesRead;
+  }
+  return undefined;
 }
 
 /**

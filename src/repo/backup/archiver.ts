@@ -212,6 +212,7 @@ class Archiver {
           onBytes: (n) => (this.progress.bytes += n),
         },
         path,
+        Number(st.size),
       );
       this.stats.bytesRead += result.size;
       return result;

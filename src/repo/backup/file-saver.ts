@@ -33,13 +33,14 @@ async function openForBackup(path: Buffer): Promise<FileHandle> {
 export async function saveFileContent(
   ctx: FileSaveContext,
   path: Buffer,
+  sizeHint: number,
 ): Promise<{ content: Buffer[]; size: number }> {
   const handle = await openForBackup(path);
   const content: Buffer[] = [];
   const window: Promise<unknown>[] = [];
   let size = 0;
   try {
-    for await (const chunk of chunkFile(handle, ctx.repo.chunker)) {
+    for await (const chunk of chunkFile(handle, ctx.repo.chunker, undefined, sizeHint)) {
       const id = ctx.repo.blobId(chunk);
       content.push(id);
       size += chunk.length;
