@@ -1,9 +1,12 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { IntegrityError } from '../errors/index.ts';
 import { Semaphore } from '../util/index.ts';
-import type { BlobType } from './blob-index.ts';
-import { compress } from './compress.ts';
+import { BLOB_DATA, type BlobType } from './blob-index.ts';
 import { hex } from './crypto/seal.ts';
 import type { IndexedPack } from './index-file.ts';
-import { type FinishedPack, PackBuilder } from './pack.ts';
+import type { FinishedPack } from './pack.ts';
+import type { PackWorkerConfig, WorkerReply, WorkerRequest } from './pack-worker.ts';
 import { packName, type Repository } from './repository.ts';
 
 export interface PackerStats {
@@ -13,22 +16,83 @@ export interface PackerStats {
   packsWritten: number;
 }
 
-/** How many finished packs are written to storage at once; each holds ~16 MiB in memory. */
+/** Finished packs waiting for or in upload; each holds ~16 MiB in memory. */
 const UPLOADS_IN_FLIGHT = 2;
 /** An index file is written after this many packs, so an interrupted backup keeps its work. */
 const PACKS_PER_INDEX = 8;
 
+interface Pending {
+  resolve: (stored: number) => void;
+  reject: (err: Error) => void;
+}
+
+/** One worker thread and the replies it still owes. */
+class PackWorker {
+  readonly worker: Worker;
+  readonly waiting = new Map<number, Pending>();
+  bytesQueued = 0;
+
+  constructor(
+    config: PackWorkerConfig,
+    onPack: (pack: FinishedPack) => void,
+    onFailure: (err: Error) => void,
+  ) {
+    this.worker = new Worker(new URL('./pack-worker.ts', import.meta.url), { workerData: config });
+    this.worker.on('message', (reply: WorkerReply) => {
+      if (reply.op === 'pack') return onPack(restorePack(reply.pack));
+      const pending = this.waiting.get(reply.seq);
+      this.waiting.delete(reply.seq);
+      if (reply.op === 'error') {
+        const err = new IntegrityError('PACK_WORKER_FAILED', `packing failed: ${reply.message}`);
+        pending?.reject(err);
+        return onFailure(err);
+      }
+      pending?.resolve(reply.op === 'added' ? reply.stored : 0);
+    });
+    this.worker.on('error', (err) => this.#failAll(err, onFailure));
+    this.worker.on('exit', (code) => {
+      if (this.waiting.size > 0) this.#failAll(new Error(`pack worker exited with code ${code}`), onFailure);
+    });
+  }
+
+  request(message: WorkerRequest): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(message.seq, { resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  #failAll(err: Error, onFailure: (err: Error) => void): void {
+    for (const pending of this.waiting.values()) pending.reject(err);
+    this.waiting.clear();
+    onFailure(err);
+  }
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; give them their methods back. */
+function restorePack(pack: FinishedPack): FinishedPack {
+  const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    id: buf(pack.id),
+    salt: buf(pack.salt),
+    bytes: buf(pack.bytes),
+    entries: pack.entries.map((e) => ({ ...e, id: buf(e.id) })),
+  };
+}
+
 /**
- * Turns blobs into packs. Deduplicates against the index and against blobs still in
- * flight, compresses on the thread pool, seals, and uploads full packs while the caller
- * keeps chunking. A blob is in the index only after its pack is durably stored.
+ * Turns blobs into packs. The calling thread deduplicates (against the index and blobs
+ * still in flight); worker threads compress, seal and assemble packs in parallel; full
+ * packs are uploaded while the caller keeps chunking. A blob enters the index only after
+ * its pack is durably stored. Workers start on the first add and stop at flush.
  */
 export class Packer {
   readonly #repo: Repository;
-  readonly #builders = new Map<BlobType, PackBuilder>();
   readonly #pending = new Set<string>();
-  readonly #uploads = new Semaphore(UPLOADS_IN_FLIGHT);
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #uploadSlots = new Semaphore(UPLOADS_IN_FLIGHT);
+  readonly #uploads = new Set<Promise<void>>();
+  #workers: PackWorker[] = [];
+  #seq = 0;
   #unindexed: IndexedPack[] = [];
   #failure: unknown;
   readonly stats: PackerStats = { blobsAdded: 0, bytesAddedRaw: 0, bytesAddedStored: 0, packsWritten: 0 };
@@ -43,22 +107,51 @@ export class Packer {
     return this.#repo.index.has(id) || this.#pending.has(hex(id));
   }
 
+  /** The error that stopped this packer, if any; every later call rethrows it. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
   /** Adds a blob unless known; resolves once it sits in a pack (not yet uploaded). */
   async add(type: BlobType, id: Buffer, plain: Uint8Array): Promise<boolean> {
     this.#throwIfFailed();
     if (this.known(id)) return false;
-    const key = hex(id);
-    this.#pending.add(key);
-    const packed = await compress(plain, this.#repo.config.compressionLevel);
-    const builder = this.#builder(type);
-    const entry = builder.add(type, id, packed ?? plain, packed !== null, plain.length);
-    this.#count(type, plain.length, entry.length);
-    if (builder.size >= this.#repo.config.packSize) await this.#rotate(type);
+    this.#pending.add(hex(id));
+    await this.backpressure();
+    const worker = this.#leastBusy();
+    worker.bytesQueued += plain.length;
+    try {
+      const stored = await worker.request({ op: 'add', seq: ++this.#seq, type, id, data: plain });
+      this.#count(type, plain.length, stored);
+    } finally {
+      worker.bytesQueued -= plain.length;
+    }
     return true;
   }
 
+  #leastBusy(): PackWorker {
+    if (this.#workers.length === 0) this.#start();
+    return this.#workers.reduce((a, b) => (b.bytesQueued < a.bytesQueued ? b : a));
+  }
+
+  #start(): void {
+    const config: PackWorkerConfig = {
+      encKey: this.#repo.keys.encKey,
+      level: this.#repo.config.compressionLevel,
+      packSize: this.#repo.config.packSize,
+    };
+    const count = Math.max(1, availableParallelism());
+    const fail = (err: Error) => {
+      this.#failure ??= err;
+    };
+    this.#workers = Array.from(
+      { length: count },
+      () => new PackWorker(config, (pack) => this.#queueUpload(pack), fail),
+    );
+  }
+
   #count(type: BlobType, raw: number, stored: number): void {
-    if (type === 0) {
+    if (type === BLOB_DATA) {
       this.stats.blobsAdded++;
       this.stats.bytesAddedRaw += raw;
       this.stats.bytesAddedStored += stored;
@@ -68,26 +161,11 @@ export class Packer {
     }
   }
 
-  #builder(type: BlobType): PackBuilder {
-    let builder = this.#builders.get(type);
-    if (!builder) {
-      builder = new PackBuilder(this.#repo.keys.encKey);
-      this.#builders.set(type, builder);
-    }
-    return builder;
-  }
-
-  async #rotate(type: BlobType): Promise<void> {
-    const builder = this.#builders.get(type);
-    if (!builder || builder.count === 0) return;
-    this.#builders.delete(type);
-    const pack = builder.finish();
-    await this.#uploads.acquire();
-    const upload = this.#upload(pack).finally(() => {
-      this.#uploads.release();
-      this.#inFlight.delete(upload);
-    });
-    this.#inFlight.add(upload);
+  #queueUpload(pack: FinishedPack): void {
+    const upload = this.#uploadSlots
+      .run(() => this.#upload(pack))
+      .finally(() => this.#uploads.delete(upload));
+    this.#uploads.add(upload);
   }
 
   async #upload(pack: FinishedPack): Promise<void> {
@@ -104,6 +182,11 @@ export class Packer {
     }
   }
 
+  /** Waits while more packs wait for upload than may be held in memory. */
+  async backpressure(): Promise<void> {
+    while (this.#uploads.size > UPLOADS_IN_FLIGHT + this.#workers.length) await Promise.race(this.#uploads);
+  }
+
   async #writeIndex(): Promise<void> {
     if (this.#unindexed.length === 0) return;
     const packs = this.#unindexed;
@@ -111,20 +194,26 @@ export class Packer {
     await this.#repo.saveIndex(packs);
   }
 
-  /** The storage error that stopped this packer, if any; every later add rethrows it. */
-  get failure(): unknown {
-    return this.#failure;
-  }
-
   #throwIfFailed(): void {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Writes every open pack and the index; after this, everything added is durable. */
+  /** Writes every open pack and the index, then stops the workers; all added is durable. */
   async flush(): Promise<void> {
-    for (const type of [...this.#builders.keys()]) await this.#rotate(type);
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
-    this.#throwIfFailed();
-    await this.#writeIndex();
+    try {
+      await Promise.all(this.#workers.map((w) => w.request({ op: 'flush', seq: ++this.#seq })));
+      while (this.#uploads.size > 0) await Promise.all([...this.#uploads]);
+      this.#throwIfFailed();
+      await this.#writeIndex();
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops the workers without writing anything more (after a failure). */
+  async close(): Promise<void> {
+    const workers = this.#workers;
+    this.#workers = [];
+    await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 }

@@ -49,7 +49,7 @@ export interface BackupResult {
 const FILES_IN_FLIGHT = 4;
 /** Entries of one directory being processed at once. */
 const ENTRIES_IN_FLIGHT = 32;
-const CHUNK_MEMORY = 96 * 1024 * 1024;
+const CHUNK_MEMORY = 64 * 1024 * 1024;
 
 export const PROGRAM = 'offsite 0.1.0';
 
@@ -262,6 +262,17 @@ function safeUser(): string {
   }
 }
 
+async function saveRoot(
+  archiver: Archiver,
+  root: SelectionNode,
+  parent: SnapshotRef | undefined,
+): Promise<Buffer> {
+  const parentTree = parent ? Buffer.from(parent.snapshot.tree, 'hex') : undefined;
+  if (root.selected) return archiver.saveDir(Buffer.from('/'), parentTree);
+  const parentRoot = parentTree ? await archiver.repo.loadTree(parentTree).catch(() => []) : [];
+  return archiver.saveChildren(root, new Map(parentRoot.map((n) => [n.name.toString('latin1'), n])));
+}
+
 /** Backs up `paths` into the repository and commits a snapshot (recovery point). */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0)
@@ -272,17 +283,13 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const { root, absolute } = buildSelection(options.paths);
   await checkPathsExist(absolute);
   const archiver = new Archiver(repo, options);
-  const parentRoot = options.parent
-    ? await archiver.repo.loadTree(Buffer.from(options.parent.snapshot.tree, 'hex')).catch(() => [])
-    : [];
-  const parents = new Map(parentRoot.map((n) => [n.name.toString('latin1'), n]));
-  const rootTree = root.selected
-    ? await archiver.saveDir(
-        Buffer.from('/'),
-        options.parent ? Buffer.from(options.parent.snapshot.tree, 'hex') : undefined,
-      )
-    : await archiver.saveChildren(root, parents);
-  await archiver.packer.flush();
+  let rootTree: Buffer;
+  try {
+    rootTree = await saveRoot(archiver, root, options.parent);
+    await archiver.packer.flush();
+  } finally {
+    await archiver.packer.close();
+  }
   const { stats, packer } = archiver;
   Object.assign(stats, {
     blobsAdded: packer.stats.blobsAdded,

@@ -1,0 +1,72 @@
+// A pack worker (worker thread): compresses, seals and assembles blobs into packs, so
+// that the main thread only reads, chunks and hashes. Each worker owns its own open
+// packs (one per blob type) and sends finished packs back for upload. Protocol:
+//   in:  { op: 'add', seq, type, id, data }  { op: 'flush', seq }
+//   out: { op: 'added', seq, stored }  { op: 'pack', pack }  { op: 'flushed', seq }  { op: 'error', seq, message }
+import { parentPort, workerData } from 'node:worker_threads';
+import { compressSync } from './compress.ts';
+import { type FinishedPack, PackBuilder } from './pack.ts';
+
+export interface PackWorkerConfig {
+  encKey: Uint8Array;
+  level: number;
+  packSize: number;
+}
+
+export type WorkerRequest =
+  | { op: 'add'; seq: number; type: number; id: Uint8Array; data: Uint8Array }
+  | { op: 'flush'; seq: number };
+
+export type WorkerReply =
+  | { op: 'added'; seq: number; stored: number }
+  | { op: 'pack'; pack: FinishedPack }
+  | { op: 'flushed'; seq: number }
+  | { op: 'error'; seq: number; message: string };
+
+const port = parentPort!;
+const config = workerData as PackWorkerConfig;
+const encKey = Buffer.from(config.encKey);
+const builders = new Map<number, PackBuilder>();
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function send(reply: WorkerReply): void {
+  const bytes = reply.op === 'pack' ? reply.pack.bytes : undefined;
+  // A pack that owns its whole ArrayBuffer moves to the main thread without a copy.
+  const movable = bytes !== undefined && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
+  port.postMessage(reply, movable ? [bytes.buffer as ArrayBuffer] : []);
+}
+
+function finish(type: number): void {
+  const builder = builders.get(type);
+  if (!builder || builder.count === 0) return;
+  builders.delete(type);
+  send({ op: 'pack', pack: builder.finish() });
+}
+
+function add(type: number, id: Uint8Array, data: Uint8Array): number {
+  let builder = builders.get(type);
+  if (!builder) {
+    builder = new PackBuilder(encKey);
+    builders.set(type, builder);
+  }
+  const packed = compressSync(data, config.level);
+  const entry = builder.add(type, asBuffer(id), packed ?? data, packed !== null, data.length);
+  if (builder.size >= config.packSize) finish(type);
+  return entry.length;
+}
+
+port.on('message', (msg: WorkerRequest) => {
+  try {
+    if (msg.op === 'add') {
+      send({ op: 'added', seq: msg.seq, stored: add(msg.type, msg.id, msg.data) });
+    } else {
+      for (const type of [...builders.keys()]) finish(type);
+      send({ op: 'flushed', seq: msg.seq });
+    }
+  } catch (err) {
+    send({ op: 'error', seq: msg.seq, message: err instanceof Error ? err.message : String(err) });
+  }
+});
