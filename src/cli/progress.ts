@@ -40,6 +40,7 @@ export function startProgress(enabled: boolean, sample: () => ProgressSample): (
     process.stderr.write(
       `\r\x1b[K${renderProgress(sample(), Date.now() - started, process.stderr.columns || 80)}`,
     );
+  draw();
   const timer = setInterval(draw, 250);
   return () => {
     clearInterval(timer);

@@ -73,7 +73,7 @@ class Restorer {
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, errors: [], warnings: [] };
   readonly #includes: string[];
   readonly #files = new Semaphore(FILES_IN_FLIGHT);
-  readonly #jobs: Promise<void>[] = [];
+  readonly #jobs = new Set<Promise<void>>();
   readonly #dirs: { path: Buffer; node: TreeNode }[] = [];
   readonly #hardlinks = new Map<string, Promise<Buffer | null>>();
 
@@ -122,10 +122,15 @@ class Restorer {
         this.#dirs.push({ path, node });
         await this.restoreTree(node.subtree!, snapPath, path, whole);
         return;
-      case 'file':
+      case 'file': {
         await this.#files.acquire();
-        this.#jobs.push(this.#restoreFile(node, path).finally(() => this.#files.release()));
+        const job: Promise<void> = this.#restoreFile(node, path).finally(() => {
+          this.#files.release();
+          this.#jobs.delete(job);
+        });
+        this.#jobs.add(job);
         return;
+      }
       case 'symlink':
         await removeExisting(path);
         await symlink(node.target!, path);
@@ -150,25 +155,7 @@ class Restorer {
 
   async #restoreFile(node: TreeNode, path: Buffer): Promise<void> {
     try {
-      if (node.links > 1) {
-        const key = `${node.dev}:${node.inode}`;
-        const first = this.#hardlinks.get(key);
-        if (first) {
-          const firstPath = await first;
-          if (firstPath) {
-            await removeExisting(path);
-            await link(firstPath, path);
-            this.result.files++;
-            return;
-          }
-        }
-        const writing = this.#writeFile(node, path).then(
-          () => path,
-          () => null,
-        );
-        this.#hardlinks.set(key, writing);
-      }
-      await this.#writeFile(node, path);
+      if (!(node.links > 1 && (await this.#hardLink(node, path)))) await this.#writeFile(node, path);
       this.result.files++;
       this.progress.files++;
     } catch (err) {
@@ -176,17 +163,37 @@ class Restorer {
     }
   }
 
-  #writing = new Map<string, Promise<void>>();
-
-  /** Writes contents (holes where a chunk is all zero), then metadata; once per path. */
-  #writeFile(node: TreeNode, path: Buffer): Promise<void> {
-    const key = path.toString('latin1');
-    let job = this.#writing.get(key);
-    if (!job) {
-      job = this.#writeContents(node, path).then(() => this.#finish(path, node));
-      this.#writing.set(key, job);
+  /**
+   * Names of one inode (same dev:inode, links > 1) become hard links to the first name
+   * restored. Returns false when this is the first name, or the first one failed: then
+   * the caller writes the contents itself.
+   */
+  async #hardLink(node: TreeNode, path: Buffer): Promise<boolean> {
+    const key = `${node.dev}:${node.inode}`;
+    const first = this.#hardlinks.get(key);
+    if (!first) {
+      const writing = this.#writeFile(node, path);
+      this.#hardlinks.set(
+        key,
+        writing.then(
+          () => path,
+          () => null,
+        ),
+      );
+      await writing;
+      return true;
     }
-    return job;
+    const firstPath = await first;
+    if (!firstPath) return false;
+    await removeExisting(path);
+    await link(firstPath, path);
+    return true;
+  }
+
+  /** Writes contents (holes where a block is all zero), then metadata. */
+  async #writeFile(node: TreeNode, path: Buffer): Promise<void> {
+    await this.#writeContents(node, path);
+    await this.#finish(path, node);
   }
 
   async #writeContents(node: TreeNode, path: Buffer): Promise<void> {
@@ -224,7 +231,7 @@ class Restorer {
   }
 
   async finish(): Promise<void> {
-    await Promise.all(this.#jobs);
+    while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
     // Deepest first: restoring a child changes its parent's mtime.
     for (const { path, node } of this.#dirs.reverse()) {
       try {
