@@ -13,3 +13,15 @@ export {
 } from './names.ts';
 export { openStore } from './open.ts';
 export type { BlobStore, ByteRange, ListedObject, ObjectInfo } from './types.ts';
+export {
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultOp,
+  type FaultOptions,
+  FaultStore,
+  isRetryable,
+  type LimitOptions,
+  LimitStore,
+  type RetryOptions,
+  RetryStore,
+} from './wrappers/index.ts';
