@@ -246,6 +246,13 @@ export class BlobIndex {
     return this.#ids.find(id) >= 0;
   }
 
+  /** The ordinal of the pack holding the blob, or -1; allocates nothing (hot path). */
+  packOf(id: Uint8Array): number {
+    checkId(id, 'blob id');
+    const ordinal = this.#ids.find(id);
+    return ordinal < 0 ? -1 : this.#locs[ordinal * 4]!;
+  }
+
   get(id: Uint8Array): BlobLocation | undefined {
     checkId(id, 'blob id');
     const ordinal = this.#ids.find(id);

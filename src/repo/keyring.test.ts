@@ -149,6 +149,28 @@ describe('keyring', () => {
     });
   });
 
+  it('a damaged key file does not lock out the intact ones', async () => {
+    const store = new MemoryStore();
+    const master = newMasterSecret();
+    const a = await addKeySlot(store, master, PASS_A, { kdf: fastKdfParams() });
+    await addKeySlot(store, master, PASS_B, { kdf: fastKdfParams() });
+    const bytes = await store.get(a.name);
+    await store.delete(a.name);
+    await store.put(
+      a.name,
+      Buffer.from(bytes.toString().replace('"label": "passphrase"', '"label": "damaged!!!"')),
+    );
+    const opened = await unlock(store, PASS_B);
+    assert.deepEqual(opened.master, master, 'the second passphrase still opens');
+    await assert.rejects(unlock(store, PASS_A), (err) => {
+      assert.ok(err instanceof IntegrityError, 'the first passphrase is told its key file is damaged');
+      assert.equal(err.code, 'CORRUPT_KEY');
+      assert.match(err.message, new RegExp(a.name));
+      return true;
+    });
+    await assert.rejects(listKeySlots(store), /does not match its name/);
+  });
+
   for (const [what, text] of [
     ['not JSON', 'this is not json'],
     ['JSON null', 'null'],

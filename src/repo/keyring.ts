@@ -57,23 +57,44 @@ function safeUsername(): string {
   }
 }
 
-export async function listKeySlots(store: BlobStore): Promise<KeySlot[]> {
-  const slots: KeySlot[] = [];
+export interface KeyScan {
+  slots: KeySlot[];
+  /** Key files that do not match their name or do not parse: named, with why. */
+  damaged: { object: string; message: string }[];
+}
+
+/** Every intact key slot, oldest first, and the damaged key files. */
+export async function scanKeySlots(store: BlobStore): Promise<KeyScan> {
+  const scan: KeyScan = { slots: [], damaged: [] };
   for await (const object of store.list('keys/')) {
-    const bytes = await store.get(object.name);
-    const id = object.name.slice('keys/'.length);
-    if (createHash('sha256').update(bytes).digest('hex') !== id) {
-      throw new IntegrityError(
-        'CORRUPT_KEY',
-        `${object.name} does not match its name: the key file is damaged`,
-        {
-          object: object.name,
-        },
-      );
+    try {
+      const bytes = await store.get(object.name);
+      const id = object.name.slice('keys/'.length);
+      if (createHash('sha256').update(bytes).digest('hex') !== id) {
+        throw new IntegrityError(
+          'CORRUPT_KEY',
+          `${object.name} does not match its name: the key file is damaged`,
+          {
+            object: object.name,
+          },
+        );
+      }
+      scan.slots.push({ name: object.name, id, file: parseKeyFile(bytes, object.name) });
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      scan.damaged.push({ object: object.name, message: err.message });
     }
-    slots.push({ name: object.name, id, file: parseKeyFile(bytes, object.name) });
   }
-  return slots.sort((a, b) => a.file.created.localeCompare(b.file.created));
+  scan.slots.sort((a, b) => a.file.created.localeCompare(b.file.created));
+  return scan;
+}
+
+/** Every key slot; a damaged key file is an error naming it (for `check` and `key list`). */
+export async function listKeySlots(store: BlobStore): Promise<KeySlot[]> {
+  const { slots, damaged } = await scanKeySlots(store);
+  const [first] = damaged;
+  if (first) throw new IntegrityError('CORRUPT_KEY', first.message, { object: first.object });
+  return slots;
 }
 
 function parseKeyFile(bytes: Buffer, name: string): KeyFile {
@@ -87,23 +108,38 @@ function parseKeyFile(bytes: Buffer, name: string): KeyFile {
   throw new IntegrityError('CORRUPT_KEY', `${name} is not a valid key file`, { object: name });
 }
 
-/** Tries every slot; a passphrase that opens none is a wrong passphrase (exit 12). */
+/**
+ * Tries every intact slot; a damaged key file does not lock out the others. A passphrase
+ * that opens none is wrong (exit 12) — unless a damaged key file might have been its
+ * slot: then that file is named, because no passphrase can open it now.
+ */
 export async function unlock(
   store: BlobStore,
   passphrase: string,
 ): Promise<{ master: Buffer; slot: KeySlot }> {
-  const slots = await listKeySlots(store);
-  if (slots.length === 0) {
-    throw new NotFoundError('NO_KEYS', `the repository at ${store.location} has no key files`, {
-      hint: 'the keys/ folder is missing or empty; restore it from a copy of the repository',
-    });
-  }
+  const { slots, damaged } = await scanKeySlots(store);
   for (const slot of slots) {
     const master = unwrapMaster(
       await deriveKek(passphrase, slot.file.kdf),
       Buffer.from(slot.file.wrapped, 'base64'),
     );
     if (master) return { master, slot };
+  }
+  if (damaged.length > 0) {
+    const names = damaged.map((d) => d.object).join(', ');
+    throw new IntegrityError(
+      'CORRUPT_KEY',
+      `no intact key opens the repository with this passphrase; damaged: ${names}`,
+      {
+        object: damaged[0]!.object,
+        hint: 'if the passphrase is right, its key file is damaged: use another passphrase or a recovery key, or restore keys/ from a copy',
+      },
+    );
+  }
+  if (slots.length === 0) {
+    throw new NotFoundError('NO_KEYS', `the repository at ${store.location} has no key files`, {
+      hint: 'the keys/ folder is missing or empty; restore it from a copy of the repository',
+    });
   }
   throw new AuthError(
     'WRONG_PASSPHRASE',

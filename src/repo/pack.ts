@@ -128,17 +128,48 @@ export function parsePack(
   encKey: Buffer,
   name: string,
 ): { salt: Buffer; entries: PackEntry[] } {
+  if (bytes.length < PACK_PREFIX_BYTES + 4 + SEAL_OVERHEAD) {
+    throw new IntegrityError('CORRUPT_PACK', `${name}: not an Offsite pack (truncated)`, { object: name });
+  }
+  const headerLength = bytes.readUInt32LE(bytes.length - 4);
+  const headerStart = Math.max(0, bytes.length - 4 - headerLength);
+  return parsePackHeader(
+    bytes.subarray(0, PACK_PREFIX_BYTES),
+    bytes.subarray(headerStart, bytes.length - 4),
+    bytes.length,
+    encKey,
+    name,
+  );
+}
+
+/** Where the sealed header sits, from the last 4 bytes of a pack of `size` bytes. */
+export function headerRange(size: number, trailer: Buffer): { offset: number; length: number } | undefined {
+  const length = trailer.readUInt32LE(0);
+  const offset = size - 4 - length;
+  return length >= 4 + SEAL_OVERHEAD && offset >= PACK_PREFIX_BYTES ? { offset, length } : undefined;
+}
+
+/**
+ * Authenticates a pack's header from its 40-byte prefix and sealed header alone (so a
+ * header can be read with ranged reads), checking every entry against the pack's size.
+ */
+export function parsePackHeader(
+  prefix: Buffer,
+  sealedHeader: Buffer,
+  packSize: number,
+  encKey: Buffer,
+  name: string,
+): { salt: Buffer; entries: PackEntry[] } {
   const fail = (why: string) => new IntegrityError('CORRUPT_PACK', `${name}: ${why}`, { object: name });
-  if (bytes.length < PACK_PREFIX_BYTES + 4 + SEAL_OVERHEAD || !bytes.subarray(0, 4).equals(MAGIC)) {
+  if (prefix.length < PACK_PREFIX_BYTES || !prefix.subarray(0, 4).equals(MAGIC)) {
     throw fail('not an Offsite pack (bad magic or truncated)');
   }
-  if (bytes[4] !== VERSION) throw fail(`unknown pack version ${bytes[4]}`);
-  const salt = Buffer.from(bytes.subarray(8, PACK_PREFIX_BYTES));
-  const headerLength = bytes.readUInt32LE(bytes.length - 4);
-  const headerStart = bytes.length - 4 - headerLength;
-  if (headerLength < 4 + SEAL_OVERHEAD || headerStart < PACK_PREFIX_BYTES)
+  if (prefix[4] !== VERSION) throw fail(`unknown pack version ${prefix[4]}`);
+  const headerStart = packSize - 4 - sealedHeader.length;
+  if (sealedHeader.length < 4 + SEAL_OVERHEAD || headerStart < PACK_PREFIX_BYTES)
     throw fail('header length out of range');
-  const header = openPackHeader(packKey(encKey, salt), bytes.subarray(headerStart, bytes.length - 4), name);
+  const salt = Buffer.from(prefix.subarray(8, PACK_PREFIX_BYTES));
+  const header = openPackHeader(packKey(encKey, salt), sealedHeader, name);
   const count = header.readUInt32LE(0);
   if (count > MAX_ENTRIES || header.length !== 4 + count * PACK_ENTRY_BYTES)
     throw fail('header entry count is wrong');

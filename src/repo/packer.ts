@@ -98,13 +98,21 @@ export class Packer {
   readonly stats: PackerStats = { blobsAdded: 0, bytesAddedRaw: 0, bytesAddedStored: 0, packsWritten: 0 };
   readonly treeStats = { blobsAdded: 0, bytesAddedStored: 0 };
 
-  constructor(repo: Repository) {
+  /** Packs whose blobs count as absent: they are being repacked. */
+  readonly #avoid: ReadonlySet<number>;
+
+  constructor(repo: Repository, options: { avoidPacks?: ReadonlySet<number> } = {}) {
     this.#repo = repo;
+    this.#avoid = options.avoidPacks ?? new Set();
   }
 
-  /** True when the blob is stored or on its way; such a blob is never written twice. */
+  /**
+   * True when the blob is stored in a live pack or on its way; such a blob is never
+   * written twice. A blob only in a condemned pack counts as absent (design.md §11).
+   */
   known(id: Buffer): boolean {
-    return this.#repo.index.has(id) || this.#pending.has(hex(id));
+    if (this.#pending.has(hex(id))) return true;
+    return this.#repo.hasLive(id) && !this.#avoid.has(this.#repo.index.packOf(id));
   }
 
   /** The error that stopped this packer, if any; every later call rethrows it. */

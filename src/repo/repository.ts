@@ -1,23 +1,39 @@
 import { createHash, createHmac } from 'node:crypto';
 import { ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
 import type { BlobStore } from '../storage/index.ts';
+import { Semaphore } from '../util/index.ts';
 import { BLOB_TREE, BlobIndex, type BlobType } from './blob-index.ts';
 import { Chunker, gearTable } from './chunker.ts';
 import { compress, decompress } from './compress.ts';
 import { decodeConfig, newConfig, type RepoConfig } from './config.ts';
 import { checkPassphraseStrength, type KdfParams } from './crypto/kdf.ts';
 import { keysFromMaster, newMasterSecret, type RepoKeys } from './crypto/keys.ts';
-import { type FileType, hex, openBlob, openFile, packKey, sealFile } from './crypto/seal.ts';
-import { decodeIndex, encodeIndex, type IndexedPack } from './index-file.ts';
+import { hex, openBlob, openFile, packKey, sealFile } from './crypto/seal.ts';
+import { condemnedPacks, scanMarkers } from './gc-markers.ts';
+import { decodeIndex, encodeIndex, type IndexedPack, type IndexFile } from './index-file.ts';
 import { addKeySlot, type KeySlot, unlock } from './keyring.ts';
 import { decodeTree, type TreeNode } from './tree.ts';
+
+const PACK_NAME = /^data\/([0-9a-f]{2})\/\1[0-9a-f]{62}$/;
+
+/** Only objects named like packs are packs; anything else in data/ is left alone. */
+export function isPackName(name: string): boolean {
+  return PACK_NAME.test(name);
+}
 
 export function packName(id: Uint8Array): string {
   const h = hex(id);
   return `data/${h.slice(0, 2)}/${h}`;
 }
 
-const FILE_DIRS: Record<Exclude<FileType, 'config'>, string> = { index: 'index', snapshot: 'snapshots' };
+/** Sealed files stored under their content hash, and the folder of each type. */
+export type StoredFileType = 'index' | 'snapshot' | 'session' | 'gc';
+const FILE_DIRS: Record<StoredFileType, string> = {
+  index: 'index',
+  snapshot: 'snapshots',
+  session: 'sessions',
+  gc: 'gc',
+};
 
 /**
  * An open repository: its keys, parameters and in-memory index. Reading and writing of
@@ -28,10 +44,13 @@ export class Repository {
   readonly config: RepoConfig;
   readonly keys: RepoKeys;
   readonly slot: KeySlot;
-  readonly index = new BlobIndex();
+  /** Replaced whole by every loadIndex, so a reload never mixes old and new state. */
+  index = new BlobIndex();
+  /** Pack ordinals (in `index`) of condemned packs: a backup must not rely on them. */
+  condemnedOrdinals = new Set<number>();
   readonly chunker: Chunker;
   /** Index files loaded (hex ids), so compaction knows what it may supersede. */
-  readonly indexFiles = new Set<string>();
+  indexFiles = new Set<string>();
   readonly #packKeys = new Map<number, Buffer>();
   readonly #trees = new Map<string, TreeNode[]>();
 
@@ -81,7 +100,7 @@ export class Repository {
   }
 
   /** Compresses, seals and stores a file object under its content hash; returns the hex id. */
-  async saveFile(type: Exclude<FileType, 'config'>, body: Buffer): Promise<string> {
+  async saveFile(type: StoredFileType, body: Buffer): Promise<string> {
     const packed = await compress(body, this.config.compressionLevel);
     const framed = Buffer.concat([Buffer.from([packed ? 1 : 0]), packed ?? body]);
     const sealed = sealFile(this.keys.encKey, type, framed);
@@ -91,7 +110,7 @@ export class Repository {
   }
 
   /** Reads a file object, checking its name (hash), authenticity and framing. */
-  async loadFile(type: Exclude<FileType, 'config'>, id: string): Promise<Buffer> {
+  async loadFile(type: StoredFileType, id: string): Promise<Buffer> {
     const name = `${FILE_DIRS[type]}/${id}`;
     const sealed = await this.store.get(name);
     if (createHash('sha256').update(sealed).digest('hex') !== id) {
@@ -107,25 +126,59 @@ export class Repository {
     return decompress(framed.subarray(1), undefined, name);
   }
 
-  async listFiles(type: Exclude<FileType, 'config'>): Promise<string[]> {
+  async listFiles(type: StoredFileType): Promise<string[]> {
     const prefix = `${FILE_DIRS[type]}/`;
     const ids: string[] = [];
     for await (const object of this.store.list(prefix)) ids.push(object.name.slice(prefix.length));
     return ids.sort();
   }
 
-  /** Loads every index file into memory; superseded ones are skipped. */
+  /**
+   * Loads every index file afresh; superseded ones are skipped, and packs that prune has
+   * condemned go last, so a blob that also lives in a live pack resolves there. A prune
+   * may replace index files while they are read: then the load starts over.
+   */
   async loadIndex(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#loadIndexOnce();
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** Every index file that no other supersedes, decoded. */
+  async readIndexFiles(): Promise<{ id: string; file: IndexFile }[]> {
     const ids = await this.listFiles('index');
+    const limit = new Semaphore(16);
     const files = await Promise.all(
-      ids.map(async (id) => ({ id, file: decodeIndex(await this.loadFile('index', id), `index/${id}`) })),
+      ids.map((id) =>
+        limit.run(async () => ({ id, file: decodeIndex(await this.loadFile('index', id), `index/${id}`) })),
+      ),
     );
     const superseded = new Set(files.flatMap((f) => f.file.supersedes.map((s) => s.toString('hex'))));
-    for (const { id, file } of files) {
-      if (superseded.has(id)) continue;
-      this.indexFiles.add(id);
-      this.addToIndex(file.packs);
-    }
+    return files.filter((f) => !superseded.has(f.id));
+  }
+
+  async #loadIndexOnce(): Promise<void> {
+    const condemned = condemnedPacks((await scanMarkers(this)).markers);
+    const kept = await this.readIndexFiles();
+    const packs = kept.flatMap((f) => f.file.packs);
+    const isCondemned = (p: IndexedPack) => condemned.has(hex(p.id));
+    this.index = new BlobIndex();
+    this.index.reserve(packs.reduce((n, p) => n + p.entries.length, 0));
+    this.indexFiles = new Set(kept.map((f) => f.id));
+    this.#packKeys.clear();
+    this.addToIndex(packs.filter((p) => !isCondemned(p)));
+    this.addToIndex(packs.filter(isCondemned));
+    this.condemnedOrdinals = new Set(packs.filter(isCondemned).map((p) => this.index.findPack(p.id)!));
+  }
+
+  /** True when the blob is indexed in a pack that is not condemned. */
+  hasLive(id: Uint8Array): boolean {
+    const pack = this.index.packOf(id);
+    return pack >= 0 && !this.condemnedOrdinals.has(pack);
   }
 
   addToIndex(packs: readonly IndexedPack[]): void {

@@ -2,4 +2,5 @@
 // here knows about backups; this folder imports only from src/errors.
 export { formatBytes, parseBytes } from './bytes.ts';
 export { type Clock, systemClock } from './clock.ts';
+export { parseDuration } from './duration.ts';
 export { Semaphore } from './semaphore.ts';

@@ -60,7 +60,8 @@ export const backupCommand: Command = {
   ],
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give at least one PATH to back up');
-    const repo = await openRepository(ctx);
+    // The index is loaded by backup itself, after it has announced its session.
+    const repo = await openRepository(ctx, { index: false });
     const paths = ctx.positionals.map((p) => resolve(p));
     const host = str(ctx.values, 'host') ?? hostname();
     const excludes = [

@@ -3,11 +3,13 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { BadInputError, errnoCode } from '../../errors/index.ts';
 import { Semaphore } from '../../util/index.ts';
+import { adoptUnindexedPacks } from '../adopt.ts';
 import { BLOB_TREE } from '../blob-index.ts';
 import { hex } from '../crypto/seal.ts';
 import { readXattrs } from '../fsmeta/xattrs.ts';
 import { Packer } from '../packer.ts';
 import type { Repository } from '../repository.ts';
+import { startSession } from '../sessions.ts';
 import type { Snapshot, SnapshotRef, SnapshotStats } from '../snapshot.ts';
 import { compareNames, encodeTree, printableName, type TreeNode } from '../tree.ts';
 import { Excluder } from './excludes.ts';
@@ -181,7 +183,7 @@ class Archiver {
     st: BigIntStats,
     parent: TreeNode | undefined,
   ): Promise<void> {
-    const reusable = unchangedSince(parent, st) && parent!.content!.every((id) => this.repo.index.has(id));
+    const reusable = unchangedSince(parent, st) && parent!.content!.every((id) => this.repo.hasLive(id));
     let saved: FileContent;
     if (reusable) {
       saved = { content: parent!.content!, size: parent!.size };
@@ -278,31 +280,47 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   if (options.paths.length === 0)
     throw new BadInputError('NO_PATHS', 'nothing to back up: give at least one path');
   const started = Date.now();
-  const now = options.now ?? (() => new Date());
-  const time = now();
+  const time = (options.now ?? (() => new Date()))();
   const { root, absolute } = buildSelection(options.paths);
   await checkPathsExist(absolute);
+  // The session comes first, before anything is read, and ends only after the snapshot
+  // is committed (design.md §11): while it lives, prune deletes nothing this backup may
+  // rely on, including the packs it wrote that no snapshot refers to yet.
+  const session = await startSession(repo, 'backup');
   const archiver = new Archiver(repo, options);
-  let rootTree: Buffer;
   try {
-    rootTree = await saveRoot(archiver, root, options.parent);
+    await repo.loadIndex();
+    await adoptUnindexedPacks(repo);
+    const rootTree = await saveRoot(archiver, root, options.parent);
     await archiver.packer.flush();
+    const snapshot = describe(archiver, options, { time, rootTree, absolute, started });
+    // The snapshot is written last: until it exists, nothing refers to the new data.
+    const id = await repo.saveFile('snapshot', Buffer.from(JSON.stringify(snapshot)));
+    return { id, snapshot, errors: archiver.errors };
   } finally {
     await archiver.packer.close();
+    await session.end();
   }
+}
+
+function describe(
+  archiver: Archiver,
+  options: BackupOptions,
+  run: { time: Date; rootTree: Buffer; absolute: string[]; started: number },
+): Snapshot {
   const { stats, packer } = archiver;
   Object.assign(stats, {
     blobsAdded: packer.stats.blobsAdded,
     bytesAddedRaw: packer.stats.bytesAddedRaw,
     bytesAddedStored: packer.stats.bytesAddedStored,
     treeBytesAddedStored: packer.treeStats.bytesAddedStored,
-    durationMs: Date.now() - started,
+    durationMs: Date.now() - run.started,
   });
   const snapshot: Snapshot = {
     version: 1,
-    time: time.toISOString(),
-    tree: hex(rootTree),
-    paths: absolute,
+    time: run.time.toISOString(),
+    tree: hex(run.rootTree),
+    paths: run.absolute,
     hostname: options.hostname ?? osHostname(),
     username: safeUser(),
     tags: [...(options.tags ?? [])].sort(),
@@ -310,7 +328,5 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     stats,
   };
   if (options.parent) snapshot.parent = options.parent.id;
-  // The snapshot is written last: until it exists, nothing refers to the new data.
-  const id = await repo.saveFile('snapshot', Buffer.from(JSON.stringify(snapshot)));
-  return { id, snapshot, errors: archiver.errors };
+  return snapshot;
 }

@@ -8,7 +8,7 @@ import { IntegrityError } from '../../errors/index.ts';
  * inside a pack each blob's nonce is its byte offset, unique within the pack.
  */
 
-export const FILE_TYPES = { config: 1, index: 2, snapshot: 3 } as const;
+export const FILE_TYPES = { config: 1, index: 2, snapshot: 3, session: 4, gc: 5, lock: 6 } as const;
 export type FileType = keyof typeof FILE_TYPES;
 
 const FILE_MAGIC = Buffer.from('OFS');
