@@ -9,9 +9,12 @@ import { backupCommand } from './commands/backup.ts';
 import { catCommand } from './commands/cat.ts';
 import { checkCommand } from './commands/check.ts';
 import { diffCommand } from './commands/diff.ts';
+import { forgetCommand } from './commands/forget.ts';
 import { init } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
 import { lsCommand } from './commands/ls.ts';
+import { pruneCommand } from './commands/prune.ts';
+import { repairCommand } from './commands/repair.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
@@ -24,11 +27,14 @@ const COMMANDS: Command[] = [
   backupCommand,
   restoreCommand,
   snapshotsCommand,
+  forgetCommand,
   lsCommand,
   diffCommand,
   catCommand,
   checkCommand,
   keyCommand,
+  pruneCommand,
+  repairCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [

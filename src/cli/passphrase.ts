@@ -29,10 +29,12 @@ export function promptHidden(question: string): Promise<string> {
       }),
     );
   }
+  // Echo goes off before the prompt appears: a passphrase pasted (or typed by a script)
+  // the moment the prompt shows must never be echoed.
+  stdin.setRawMode(true);
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
-    stdin.setRawMode(true);
     stdin.resume();
     const done = (result: string | Error) => {
       stdin.setRawMode(false);
