@@ -184,6 +184,22 @@ describe('offsite CLI', () => {
     );
   });
 
+  it('key add --recovery prints a recovery key once; it opens the repository', async (t) => {
+    const { env } = await setup(t);
+    assert.equal((await runCli(['init'], env)).code, 0);
+    const added = await runCli(['key', 'add', '--recovery'], env);
+    assert.equal(added.code, 0, added.stderr);
+    const key = /recovery key: ([A-Z2-7-]{39})/.exec(added.stdout)?.[1];
+    assert.ok(key, added.stdout);
+    const listed = lastJson(await runCli(['key', 'list', '--json'], env));
+    assert.ok(listed.some((k: { label: string }) => k.label === 'recovery'));
+    const opened = await runCli(['snapshots'], {
+      ...env,
+      OFFSITE_PASSWORD: key.toLowerCase().replaceAll('-', ''),
+    });
+    assert.equal(opened.code, 0, opened.stderr);
+  });
+
   it('cat prints decrypted objects but never the master key', async (t) => {
     const { src, env } = await setup(t);
     assert.equal((await runCli(['init'], env)).code, 0);

@@ -134,6 +134,29 @@ describe('prune', () => {
     assert.deepEqual(await compareTrees(src, join(target, src)), []);
   });
 
+  it('an index file left superseded by an interrupted prune never comes back to life', async (t) => {
+    const dir = await tempDir(t);
+    const a = await files(dir, 'a', 2, 200_000, 7);
+    const b = await files(dir, 'b', 2, 200_000, 8);
+    const { path } = await makeRepo(dir);
+    const first = await backup(await reopen(path), { paths: [a] });
+    await backup(await reopen(path), { paths: [b] });
+    await forget(await reopen(path), first.id);
+    await prune(await reopen(path), NOW);
+    // As a prune killed between writing its new index and deleting the old ones leaves it:
+    const repo = await reopen(path);
+    const old = await repo.readIndexFiles();
+    await repo.saveIndex(
+      old.flatMap((f) => f.file.packs),
+      old.map((f) => Buffer.from(f.id, 'hex')),
+    );
+    await sleep(5);
+    const deleting = await prune(await reopen(path), NOW);
+    assert.ok(deleting.plan.remove.length > 0);
+    const check = await checkRepository(await reopen(path), { readData: true });
+    assert.deepEqual(check.problems, [], 'no index names a deleted pack');
+  });
+
   it('a dry run changes nothing', async (t) => {
     const dir = await tempDir(t);
     const a = await files(dir, 'a', 2, 100_000, 6);

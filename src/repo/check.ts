@@ -17,7 +17,6 @@ import { printableName } from './tree.ts';
 export type ProblemKind =
   | 'missing-pack'
   | 'pack-size'
-  | 'orphan-pack'
   | 'hash-mismatch'
   | 'unreadable-pack'
   | 'corrupt-index'
@@ -37,11 +36,13 @@ export interface CheckProblem {
 }
 
 /**
- * Not damage: state that garbage collection leaves on purpose and finishes later
- * (docs/design.md §11). `check` exits 0 when there are only notes.
+ * Not damage: state that an interrupted backup or prune leaves, or that garbage
+ * collection leaves on purpose, and that the next backup or prune finishes
+ * (docs/design.md §11). Nothing a snapshot needs is missing; `check` exits 0 when there
+ * are only notes.
  */
 export interface CheckNote {
-  kind: 'pending-deletion' | 'condemned-deleted';
+  kind: 'pending-deletion' | 'condemned-deleted' | 'orphan-pack';
   object: string;
   message: string;
 }
@@ -202,7 +203,15 @@ class Checker {
           object: name,
           message: 'condemned by prune and no longer indexed: pending deletion by the next prune',
         });
-      } else this.problem('orphan-pack', name, 'orphan pack: not referenced by any index');
+      } else {
+        // Left by a backup or prune that stopped between writing a pack and its index.
+        this.result.notes.push({
+          kind: 'orphan-pack',
+          object: name,
+          message:
+            'not in any index (left by an interrupted backup or prune): the next backup reuses it, prune removes it',
+        });
+      }
     }
     this.result.packs = stored.size;
     return stored;

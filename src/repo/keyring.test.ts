@@ -5,7 +5,15 @@ import { AuthError, BadInputError, ConflictError, IntegrityError, NotFoundError 
 import { MemoryStore } from '../storage/index.ts';
 import { deriveKek, fastKdfParams } from './crypto/kdf.ts';
 import { newMasterSecret, unwrapMaster } from './crypto/keys.ts';
-import { addKeySlot, type KeyFile, listKeySlots, removeKeySlot, unlock } from './keyring.ts';
+import {
+  addKeySlot,
+  canonicalSecret,
+  generateRecoveryKey,
+  type KeyFile,
+  listKeySlots,
+  removeKeySlot,
+  unlock,
+} from './keyring.ts';
 
 const PASS_A = 'first passphrase, long enough';
 const PASS_B = 'second passphrase, also long';
@@ -147,6 +155,26 @@ describe('keyring', () => {
       assert.equal(err.object, slot.name);
       return true;
     });
+  });
+
+  it('a recovery key is 160 random bits in 8 base32 groups, and opens however it is typed', async () => {
+    const key = generateRecoveryKey();
+    assert.match(key, /^[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$/);
+    assert.notEqual(generateRecoveryKey(), key);
+    const store = new MemoryStore();
+    const master = newMasterSecret();
+    await addKeySlot(store, master, key, { kdf: fastKdfParams(), label: 'recovery' });
+    for (const typed of [
+      key,
+      key.toLowerCase(),
+      key.replaceAll('-', ''),
+      key.replaceAll('-', ' '),
+      ` ${key} `,
+    ]) {
+      assert.deepEqual((await unlock(store, typed)).master, master, JSON.stringify(typed));
+    }
+    assert.equal(canonicalSecret('an ordinary passphrase, kept as is'), 'an ordinary passphrase, kept as is');
+    assert.equal(canonicalSecret('Mixed Case Passphrase'), 'Mixed Case Passphrase');
   });
 
   it('a damaged key file does not lock out the intact ones', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { AuthError, ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
 import type { BlobStore } from '../storage/index.ts';
@@ -27,6 +27,37 @@ export interface KeySlot {
   file: KeyFile;
 }
 
+const RECOVERY_KEY = /^(?:[A-Z2-7]{4}[- ]?){7}[A-Z2-7]{4}$/;
+
+/**
+ * A recovery key (8 groups of 4 base32 characters) is accepted however it is typed:
+ * upper or lower case, with dashes, spaces or neither. Anything else is used as given.
+ */
+export function canonicalSecret(passphrase: string): string {
+  const compact = passphrase.trim().toUpperCase();
+  if (!RECOVERY_KEY.test(compact)) return passphrase;
+  const letters = compact.replace(/[- ]/g, '');
+  return letters.match(/.{4}/g)!.join('-');
+}
+
+/** 160 random bits as 8 dashed groups of base32: to print once and keep on paper. */
+export function generateRecoveryKey(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bytes = randomBytes(20);
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out.match(/.{4}/g)!.join('-');
+}
+
 export async function addKeySlot(
   store: BlobStore,
   master: Buffer,
@@ -41,7 +72,7 @@ export async function addKeySlot(
     username: safeUsername(),
     label: options.label ?? 'passphrase',
     kdf,
-    wrapped: wrapMaster(await deriveKek(passphrase, kdf), master).toString('base64'),
+    wrapped: wrapMaster(await deriveKek(canonicalSecret(passphrase), kdf), master).toString('base64'),
   };
   const bytes = Buffer.from(`${JSON.stringify(file, null, 2)}\n`);
   const id = createHash('sha256').update(bytes).digest('hex');
@@ -120,7 +151,7 @@ export async function unlock(
   const { slots, damaged } = await scanKeySlots(store);
   for (const slot of slots) {
     const master = unwrapMaster(
-      await deriveKek(passphrase, slot.file.kdf),
+      await deriveKek(canonicalSecret(passphrase), slot.file.kdf),
       Buffer.from(slot.file.wrapped, 'base64'),
     );
     if (master) return { master, slot };

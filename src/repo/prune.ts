@@ -97,8 +97,12 @@ async function run(
  * file, which also compacts them), then the packs, then the superseded index files.
  */
 async function removePacks(repo: Repository, remove: ReadonlySet<string>): Promise<number> {
+  // Every index file present is superseded and then deleted, including ones another file
+  // already supersedes: if an interrupted prune left such a file, and only its superseder
+  // were replaced, nothing would supersede it any more and deleted packs would reappear.
+  const present = await repo.listFiles('index');
   const files = await repo.readIndexFiles();
-  if (remove.size === 0 && files.length <= COMPACT_INDEX_FILES) return 0;
+  if (remove.size === 0 && present.length <= COMPACT_INDEX_FILES) return 0;
   const keep: IndexedPack[] = [];
   const seen = new Set<string>();
   for (const pack of files.flatMap((f) => f.file.packs)) {
@@ -107,13 +111,14 @@ async function removePacks(repo: Repository, remove: ReadonlySet<string>): Promi
     seen.add(id);
     keep.push(pack);
   }
+  const replaced = [...new Set([...present, ...files.map((f) => f.id)])];
   await repo.saveIndex(
     keep,
-    files.map((f) => Buffer.from(f.id, 'hex')),
+    replaced.map((id) => Buffer.from(id, 'hex')),
   );
   for (const id of remove) await repo.store.delete(packName(Buffer.from(id, 'hex')));
-  for (const file of files) await repo.store.delete(`index/${file.id}`);
-  return files.length;
+  for (const id of replaced) await repo.store.delete(`index/${id}`);
+  return replaced.length;
 }
 
 async function settleMarkers(

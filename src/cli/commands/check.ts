@@ -9,7 +9,7 @@ function hints(result: CheckResult): string[] {
   const kinds = new Set(result.problems.map((p) => p.kind));
   const any = (list: ProblemKind[]) => list.some((k) => kinds.has(k));
   const out: string[] = [];
-  if (any(['corrupt-index', 'orphan-pack', 'missing-pack', 'pack-size', 'header-mismatch']))
+  if (any(['corrupt-index', 'missing-pack', 'pack-size', 'header-mismatch']))
     out.push('hint: `offsite repair index` rebuilds the index from the packs in storage');
   if (any(['missing-blob', 'corrupt-tree', 'hash-mismatch', 'blob-mismatch', 'unreadable-pack']))
     out.push(

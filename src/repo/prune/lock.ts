@@ -8,7 +8,8 @@ import type { Repository } from '../repository.ts';
 /**
  * One prune at a time (design.md §11): two prunes rewriting index files at once could
  * drop each other's packs. Backups never look at this lock. A lock older than 6 hours
- * belongs to a prune that died and is broken.
+ * belongs to a prune that died and is broken, and so is one taken on this machine by a
+ * process that no longer exists.
  */
 const NAME = 'locks/prune';
 export const PRUNE_LOCK_STALE_MS = 6 * 60 * 60 * 1000;
@@ -31,6 +32,17 @@ async function readLock(repo: Repository): Promise<LockInfo | undefined> {
   }
 }
 
+/** A lock taken on this machine by a process that no longer exists was left by a crash. */
+function deadHereAndNow(holder: LockInfo): boolean {
+  if (holder.hostname !== hostname() || holder.pid <= 0) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (err) {
+    return errnoCode(err) === 'ESRCH';
+  }
+}
+
 async function tryCreate(repo: Repository, info: LockInfo): Promise<boolean> {
   try {
     await repo.store.put(NAME, sealFile(repo.keys.encKey, 'lock', Buffer.from(JSON.stringify(info))));
@@ -50,7 +62,8 @@ export async function acquirePruneLock(repo: Repository, clock: Clock): Promise<
   };
   if (!(await tryCreate(repo, info))) {
     const holder = await readLock(repo);
-    const stale = !holder || clock.now() - Date.parse(holder.time) > PRUNE_LOCK_STALE_MS;
+    const stale =
+      !holder || clock.now() - Date.parse(holder.time) > PRUNE_LOCK_STALE_MS || deadHereAndNow(holder);
     if (!stale) {
       throw new ConflictError(
         'PRUNE_RUNNING',
