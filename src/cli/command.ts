@@ -1,6 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { Repository } from '../repo/index.ts';
-import { openStore } from '../storage/index.ts';
+import { type BlobStore, openStore, RetryStore } from '../storage/index.ts';
 import type { Output } from './output.ts';
 import { readPassphrase } from './passphrase.ts';
 
@@ -55,11 +55,16 @@ export async function openRepository(
   ctx: CommandContext,
   options: { index?: boolean } = {},
 ): Promise<Repository> {
-  const store = openStore(repoLocation(ctx));
+  const store = storeFor(repoLocation(ctx));
   const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
   const repo = await Repository.open(store, passphrase);
   if (options.index !== false) await repo.loadIndex();
   return repo;
+}
+
+/** Storage as the CLI uses it: transient failures retried with backoff, permanent ones not. */
+export function storeFor(location: string): BlobStore {
+  return new RetryStore(openStore(location));
 }
 
 /** Wrong command-line use; printed with the command's usage line. */

@@ -1,6 +1,6 @@
 import { Repository } from '../../repo/index.ts';
-import { ensureDir, openStore } from '../../storage/index.ts';
-import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, repoLocation, str } from '../command.ts';
+import { ensureDir } from '../../storage/index.ts';
+import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, repoLocation, storeFor, str } from '../command.ts';
 import { generatePassphrase, readNewPassphrase } from '../passphrase.ts';
 
 export const init: Command = {
@@ -24,7 +24,7 @@ export const init: Command = {
     if (!/^[a-z][a-z0-9+.-]*:/i.test(location) || location.startsWith('file:')) {
       await ensureDir(location.replace(/^file:\/\//, ''));
     }
-    const repo = await Repository.init(openStore(location), passphrase);
+    const repo = await Repository.init(storeFor(location), passphrase);
     ctx.out.data({ id: repo.config.id, location, ...(generated ? { passphrase } : {}) });
     ctx.out.line(`created repository ${repo.config.id.slice(0, 10)} at ${location}`);
     if (generated) {
