@@ -2,6 +2,8 @@
  * The few system calls Node does not expose, for faithful restores:
  *   utimensat(path, atime_ns, mtime_ns)  -- exact nanosecond times, never following a symlink
  *   mknod(path, mode, dev)               -- FIFOs and device nodes
+ *   llistxattr / lgetxattr / lsetxattr / lremovexattr -- extended attributes, one system
+ *                                          call each, on raw-byte paths, never following a symlink
  * Paths are Buffers (raw bytes), because file names need not be UTF-8.
  * Errors are thrown as Error objects whose `code` is the errno name (ENOENT, EPERM, ...),
  * like Node's own fs errors. Node-API only, so one build works on every Node version.
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 static const char *errno_name(int err) {
   switch (err) {
@@ -32,6 +35,10 @@ static const char *errno_name(int err) {
     case ENOSPC: return "ENOSPC";
     case EDQUOT: return "EDQUOT";
     case EIO: return "EIO";
+    case ENODATA: return "ENODATA";
+    case ENOTSUP: return "ENOTSUP";
+    case ERANGE: return "ERANGE";
+    case E2BIG: return "E2BIG";
     default: return "EUNKNOWN";
   }
 }
@@ -121,10 +128,159 @@ static napi_value mknod_raw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static char *string_arg(napi_env env, napi_value value) {
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "attribute name must be a string");
+    return NULL;
+  }
+  char *text = malloc(length + 1);
+  if (text == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, value, text, length + 1, &length);
+  return text;
+}
+
+/* llistxattr(path) -> string[], or null when the filesystem has no xattr support. */
+static napi_value list_xattrs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = argc == 1 ? path_arg(env, argv[0]) : NULL;
+  if (path == NULL) return NULL;
+  char *names = NULL;
+  ssize_t size = 0;
+  for (int attempt = 0; attempt < 8; attempt++) { /* the list may grow between calls */
+    size = llistxattr(path, NULL, 0);
+    if (size <= 0) break;
+    free(names);
+    names = malloc((size_t)size);
+    if (names == NULL) break;
+    size = llistxattr(path, names, (size_t)size);
+    if (size >= 0 || errno != ERANGE) break;
+  }
+  int err = errno;
+  free(path);
+  napi_value result;
+  if (size < 0) {
+    free(names);
+    if (err == ENOTSUP) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, "llistxattr", err);
+  }
+  napi_create_array(env, &result);
+  uint32_t index = 0;
+  for (ssize_t at = 0; at < size;) {
+    size_t length = strnlen(names + at, (size_t)(size - at));
+    napi_value name;
+    napi_create_string_utf8(env, names + at, length, &name);
+    napi_set_element(env, result, index++, name);
+    at += (ssize_t)length + 1;
+  }
+  free(names);
+  return result;
+}
+
+/* lgetxattr(path, name) -> Buffer, or null when the attribute vanished. */
+static napi_value get_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = argc == 2 ? path_arg(env, argv[0]) : NULL;
+  if (path == NULL) return NULL;
+  char *name = string_arg(env, argv[1]);
+  if (name == NULL) {
+    free(path);
+    return NULL;
+  }
+  char *value = NULL;
+  ssize_t size = 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    size = lgetxattr(path, name, NULL, 0);
+    if (size < 0) break;
+    free(value);
+    value = malloc(size > 0 ? (size_t)size : 1);
+    if (value == NULL) break;
+    size = lgetxattr(path, name, value, (size_t)size);
+    if (size >= 0 || errno != ERANGE) break;
+  }
+  int err = errno;
+  free(path);
+  free(name);
+  napi_value result;
+  if (size < 0) {
+    free(value);
+    if (err == ENODATA) {
+      napi_get_null(env, &result);
+      return result;
+    }
+    return throw_errno(env, "lgetxattr", err);
+  }
+  void *copy = NULL;
+  napi_create_buffer_copy(env, (size_t)size, value, &copy, &result);
+  free(value);
+  return result;
+}
+
+/* lsetxattr(path, name, value) and lremovexattr(path, name). */
+static napi_value set_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data = NULL;
+  size_t length = 0;
+  bool is_buffer = false;
+  if (argc != 3 || napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer) {
+    napi_throw_type_error(env, "EINVAL", "lsetxattr(path, name, value: Buffer)");
+    return NULL;
+  }
+  napi_get_buffer_info(env, argv[2], &data, &length);
+  char *path = path_arg(env, argv[0]);
+  if (path == NULL) return NULL;
+  char *name = string_arg(env, argv[1]);
+  if (name == NULL) {
+    free(path);
+    return NULL;
+  }
+  int rc = lsetxattr(path, name, data, length, 0);
+  int err = errno;
+  free(path);
+  free(name);
+  if (rc != 0) return throw_errno(env, "lsetxattr", err);
+  return NULL;
+}
+
+static napi_value remove_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char *path = argc == 2 ? path_arg(env, argv[0]) : NULL;
+  if (path == NULL) return NULL;
+  char *name = string_arg(env, argv[1]);
+  if (name == NULL) {
+    free(path);
+    return NULL;
+  }
+  int rc = lremovexattr(path, name);
+  int err = errno;
+  free(path);
+  free(name);
+  if (rc != 0 && err != ENODATA) return throw_errno(env, "lremovexattr", err);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"lutimesNs", NULL, lutimes_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, mknod_raw, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"llistxattr", NULL, list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lgetxattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lsetxattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lremovexattr", NULL, remove_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

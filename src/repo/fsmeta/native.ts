@@ -3,11 +3,18 @@ import { createRequire } from 'node:module';
 /**
  * The project's own Node-API addon (native/offsite_native.c, built by `npm ci`): system
  * calls Node lacks. When it is missing (not built), callers fall back to Node's own
- * calls and lose only precision (times to ~0.24 µs) — never data.
+ * calls and lose only precision (times to ~0.24 µs) or extended attributes, with a
+ * warning — never file data.
  */
 interface NativeFs {
   lutimesNs(path: Buffer, atimeNs: bigint, mtimeNs: bigint): void;
   mknod(path: Buffer, mode: number, major: number, minor: number): void;
+  /** Attribute names, or null when the filesystem has no xattr support. */
+  llistxattr(path: Buffer): string[] | null;
+  /** The value, or null when the attribute is gone. */
+  lgetxattr(path: Buffer, name: string): Buffer | null;
+  lsetxattr(path: Buffer, name: string, value: Buffer): void;
+  lremovexattr(path: Buffer, name: string): void;
 }
 
 function load(): NativeFs | undefined {

@@ -59,9 +59,14 @@ test('never touches symlinks or their targets', async () => {
   const link = buf(dir, 'link');
   await writeFile(target, 'x');
   await symlink('target.txt', link);
-  assert.equal(await readXattrs(link), undefined);
-  assert.equal(await writeXattrs(link, sample), false);
-  assert.deepEqual(await readXattrs(target), []);
+  await writeXattrs(target, [{ name: 'user.on-target', value: Buffer.from('t') }]);
+  assert.deepEqual(await readXattrs(link), [], "a symlink's own attributes, not its target's");
+  assert.equal(await writeXattrs(link, sample), false, 'user.* cannot be stored on a symlink');
+  assert.deepEqual(
+    (await readXattrs(target))?.map((x) => x.name),
+    ['user.on-target'],
+    'the target is untouched',
+  );
 });
 
 test('missing files propagate ENOENT', async () => {
