@@ -33,6 +33,21 @@ describe('restore fidelity beyond the fixture', () => {
     assert.deepEqual(await compareTrees(src, join(target, src)), []);
   });
 
+  it('restores over an earlier restore, replacing what is there', async (t) => {
+    const dir = await tempDir(t);
+    const src = join(dir, 'src');
+    await mkdir(join(src, 'sub'), { recursive: true });
+    await writeFile(join(src, 'sub', 'a'), 'the snapshot version');
+    const { path } = await makeRepo(dir);
+    const saved = await backup(await reopen(path), { paths: [src] });
+    const target = join(dir, 'out');
+    await restore(await reopen(path), { id: saved.id, snapshot: saved.snapshot }, { target });
+    await writeFile(join(target, src, 'sub', 'a'), 'changed after the restore, and longer than before');
+    const again = await restore(await reopen(path), { id: saved.id, snapshot: saved.snapshot }, { target });
+    assert.deepEqual(again.errors, []);
+    assert.deepEqual(await compareTrees(src, join(target, src)), []);
+  });
+
   it('restores FIFOs and device nodes, including raw-byte names', {
     skip: !isRoot && 'device nodes need root',
   }, async (t) => {

@@ -50,7 +50,7 @@ function allZero(data: Buffer): boolean {
  * so sparse files come back sparse. Blocks are aligned to the file offset, not the chunk.
  * Dense data costs one comparison per block, which stops at its first byte.
  */
-async function writeSparse(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+async function writeSparse(handle: FileHandle, data: Buffer, position: number): Promise<boolean> {
   let runStart = -1;
   let start = 0;
   while (start < data.length) {
@@ -63,6 +63,7 @@ async function writeSparse(handle: FileHandle, data: Buffer, position: number): 
     start = end;
   }
   if (runStart >= 0) await handle.write(data, runStart, data.length - runStart, position + runStart);
+  return runStart >= 0;
 }
 
 type Scope = 'all' | 'ancestor' | 'none';
@@ -197,12 +198,8 @@ class Restorer {
   }
 
   async #writeContents(node: TreeNode, path: Buffer): Promise<void> {
-    await removeExisting(path);
-    const handle = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
+    const handle = await createFile(path);
+    let endWritten = true;
     try {
       const ids = node.content!;
       const ahead: Promise<Buffer>[] = [];
@@ -212,7 +209,7 @@ class Restorer {
         while (next < ids.length && ahead.length < BLOBS_AHEAD)
           ahead.push(this.repo.loadBlob(ids[next++]!, BLOB_DATA));
         const data = await ahead.shift()!;
-        await writeSparse(handle, data, position);
+        endWritten = await writeSparse(handle, data, position);
         position += data.length;
         this.progress.bytes += data.length;
       }
@@ -223,7 +220,8 @@ class Restorer {
           `restored ${position} bytes but the snapshot recorded ${node.size}`,
         );
       }
-      await handle.truncate(position);
+      // Only a file that ends in a hole needs its size set; the rest got it from writing.
+      if (!endWritten) await handle.truncate(position);
       this.result.bytes += position;
     } finally {
       await handle.close();
@@ -295,6 +293,19 @@ async function makeDir(path: Buffer): Promise<void> {
       await unlink(path);
       await mkdir(path, { mode: 0o700 });
     }
+  }
+}
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** A new file; whatever was left at its name is replaced (the common case costs one call). */
+async function createFile(path: Buffer): Promise<FileHandle> {
+  try {
+    return await open(path, CREATE, 0o600);
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    await removeExisting(path);
+    return open(path, CREATE, 0o600);
   }
 }
 
