@@ -2,6 +2,9 @@
  * The few system calls Node does not expose, for faithful restores:
  *   utimensat(path, atime_ns, mtime_ns)  -- exact nanosecond times, never following a symlink
  *   mknod(path, mode, dev)               -- FIFOs and device nodes
+ *   fsetmeta(fd, uid, gid, mode, mtime_ns, chown) -- owner, mode and times of an open file
+ *                                          in one call: fchown (first: it clears set-uid),
+ *                                          fchmod, futimens
  *   llistxattr / lgetxattr / lsetxattr / lremovexattr -- extended attributes, one system
  *                                          call each, on raw-byte paths, never following a symlink
  * Paths are Buffers (raw bytes), because file names need not be UTF-8.
@@ -20,6 +23,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 static const char *errno_name(int err) {
   switch (err) {
@@ -273,10 +277,33 @@ static napi_value remove_xattr(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value fset_meta(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  uint32_t uid = 0, gid = 0, mode = 0;
+  bool do_chown = false;
+  struct timespec times[2];
+  if (argc != 6 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_uint32(env, argv[1], &uid) != napi_ok ||
+      napi_get_value_uint32(env, argv[2], &gid) != napi_ok || napi_get_value_uint32(env, argv[3], &mode) != napi_ok ||
+      napi_get_value_bool(env, argv[5], &do_chown) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "fsetmeta(fd, uid, gid, mode, mtimeNs, chown)");
+    return NULL;
+  }
+  if (!ns_arg(env, argv[4], &times[1])) return NULL;
+  times[0] = times[1];
+  if (do_chown && fchown(fd, (uid_t)uid, (gid_t)gid) != 0) return throw_errno(env, "fchown", errno);
+  if (fchmod(fd, (mode_t)mode) != 0) return throw_errno(env, "fchmod", errno);
+  if (futimens(fd, times) != 0) return throw_errno(env, "futimens", errno);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"lutimesNs", NULL, lutimes_ns, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, mknod_raw, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"fsetmeta", NULL, fset_meta, NULL, NULL, NULL, napi_enumerable, NULL},
     {"llistxattr", NULL, list_xattrs, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lgetxattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lsetxattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 interface NativeFs {
   lutimesNs(path: Buffer, atimeNs: bigint, mtimeNs: bigint): void;
   mknod(path: Buffer, mode: number, major: number, minor: number): void;
+  /** fchown (when asked), fchmod, futimens on an open file, in that order. */
+  fsetmeta(fd: number, uid: number, gid: number, mode: number, mtimeNs: bigint, chown: boolean): void;
   /** Attribute names, or null when the filesystem has no xattr support. */
   llistxattr(path: Buffer): string[] | null;
   /** The value, or null when the attribute is gone. */

@@ -10,7 +10,7 @@ import { nativeFs } from '../fsmeta/native.ts';
 import type { Repository } from '../repository.ts';
 import type { SnapshotRef } from '../snapshot.ts';
 import { printableName, type TreeNode } from '../tree.ts';
-import { applyMetadata } from './metadata.ts';
+import { applyFileMetadata, applyMetadata } from './metadata.ts';
 
 export interface RestoreProgress {
   files: number;
@@ -150,8 +150,7 @@ class Restorer {
   }
 
   async #finish(path: Buffer, node: TreeNode): Promise<void> {
-    const warning = await applyMetadata(path, node);
-    if (warning && !this.result.warnings.includes(warning)) this.result.warnings.push(warning);
+    this.#warn(await applyMetadata(path, node));
   }
 
   async #restoreFile(node: TreeNode, path: Buffer): Promise<void> {
@@ -191,41 +190,52 @@ class Restorer {
     return true;
   }
 
-  /** Writes contents (holes where a block is all zero), then metadata. */
+  /** Writes contents (holes where a block is all zero), then metadata, on one descriptor. */
   async #writeFile(node: TreeNode, path: Buffer): Promise<void> {
-    await this.#writeContents(node, path);
-    await this.#finish(path, node);
+    const handle = await createFile(path);
+    try {
+      await this.#writeContents(handle, node);
+      this.#warn(await applyFileMetadata(handle, path, node));
+    } finally {
+      await handle.close();
+    }
   }
 
-  async #writeContents(node: TreeNode, path: Buffer): Promise<void> {
-    const handle = await createFile(path);
+  #warn(warning: string | undefined): void {
+    if (warning && !this.result.warnings.includes(warning)) this.result.warnings.push(warning);
+  }
+
+  async #writeContents(handle: FileHandle, node: TreeNode): Promise<void> {
+    const ids = node.content!;
+    const ahead: Promise<Buffer>[] = [];
+    let next = 0;
+    let position = 0;
     let endWritten = true;
     try {
-      const ids = node.content!;
-      const ahead: Promise<Buffer>[] = [];
-      let next = 0;
-      let position = 0;
-      for (let i = 0; i < ids.length; i++) {
+      for (;;) {
         while (next < ids.length && ahead.length < BLOBS_AHEAD)
           ahead.push(this.repo.loadBlob(ids[next++]!, BLOB_DATA));
-        const data = await ahead.shift()!;
+        const pending = ahead.shift();
+        if (!pending) break;
+        const data = await pending;
         endWritten = await writeSparse(handle, data, position);
         position += data.length;
         this.progress.bytes += data.length;
       }
+    } catch (err) {
+      // Reads already started must not end as unhandled rejections.
       await Promise.allSettled(ahead);
-      if (position !== node.size) {
-        throw new IntegrityError(
-          'SIZE_MISMATCH',
-          `restored ${position} bytes but the snapshot recorded ${node.size}`,
-        );
-      }
-      // Only a file that ends in a hole needs its size set; the rest got it from writing.
-      if (!endWritten) await handle.truncate(position);
-      this.result.bytes += position;
-    } finally {
-      await handle.close();
+      throw err;
     }
+    if (position !== node.size) {
+      throw new IntegrityError(
+        'SIZE_MISMATCH',
+        `restored ${position} bytes but the snapshot recorded ${node.size}`,
+      );
+    }
+    // Only a file that ends in a hole needs its size set; the rest got it from writing.
+    if (!endWritten) await handle.truncate(position);
+    this.result.bytes += position;
   }
 
   async finish(): Promise<void> {
