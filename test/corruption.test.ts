@@ -5,30 +5,9 @@ import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { lastJson, runCli, tempDir } from './helpers/cli.ts';
+import { flipByte, objects } from './helpers/damage.ts';
 
 const PASS = 'correct horse battery staple';
-
-async function flipByte(file: string, at: 'middle' | number = 'middle'): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    const { size } = await handle.stat();
-    const position = at === 'middle' ? Math.floor(size / 2) : at;
-    const byte = Buffer.alloc(1);
-    await handle.read(byte, 0, 1, position);
-    byte[0] = byte[0]! ^ 0x01;
-    await handle.write(byte, 0, 1, position);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function objects(repo: string, folder: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(join(repo, folder), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(join(entry.parentPath, entry.name).slice(repo.length + 1));
-  }
-  return out.sort();
-}
 
 async function prepare(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t);

@@ -14,33 +14,13 @@ import { fastKdfParams, packName, Repository, walkTree } from '../src/repo/index
 import { printableName } from '../src/repo/tree.ts';
 import { ensureDir, FileStore } from '../src/storage/index.ts';
 import { type CliResult, lastJson, runCli, tempDir } from './helpers/cli.ts';
+import { flipByte, objects } from './helpers/damage.ts';
 import { reopen, TEST_PASSPHRASE } from './helpers/repo.ts';
 import { compareTrees, printablePath } from './helpers/tree-compare.ts';
 import { makeTree } from './helpers/tree-fixture.ts';
 
 const MiB = 1024 * 1024;
 type Env = Record<string, string>;
-
-/** Flips the low bit of the byte at `at` (doing it twice restores the file). */
-async function flipByte(file: string, at: number): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    await handle.read(byte, 0, 1, at);
-    byte[0] = byte[0]! ^ 0x01;
-    await handle.write(byte, 0, 1, at);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function objects(repo: string, folder: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(join(repo, folder), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(join(entry.parentPath, entry.name).slice(repo.length + 1));
-  }
-  return out.sort();
-}
 
 /** Runs offsite and expects success. */
 async function cli(args: string[], env: Env): Promise<CliResult> {
