@@ -1,7 +1,7 @@
 // Damage on disk: one flipped byte in a pack, an index or a snapshot is caught by
 // `check --read-data` and by `restore`, each naming the damaged object.
 import assert from 'node:assert/strict';
-import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { lastJson, runCli, tempDir } from './helpers/cli.ts';

@@ -5,7 +5,7 @@
 // not depend on the damaged bytes identically.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { CheckResult, CheckProblem as Problem } from '../src/repo/check.ts';

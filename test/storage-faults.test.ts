@@ -42,11 +42,9 @@ describe('storage faults', () => {
     const saved = await backup(await openThrough(store), { paths: [src] });
     assert.deepEqual(saved.errors, []);
     const target = join(dir, 'out');
-    const restored = await restore(
-      await openThrough(store).then(async (r) => (await r.loadIndex(), r)),
-      saved,
-      { target },
-    );
+    const reader = await openThrough(store);
+    await reader.loadIndex();
+    const restored = await restore(reader, saved, { target });
     assert.deepEqual(restored.errors, []);
     assert.deepEqual(await compareTrees(src, join(target, src)), []);
     t.diagnostic(

@@ -1,5 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { Repository } from '../repo/index.ts';
+import { Repository, type SnapshotFilter } from '../repo/index.ts';
 import { type BlobStore, openStore, RetryStore } from '../storage/index.ts';
 import type { Output } from './output.ts';
 import { readPassphrase } from './passphrase.ts';
@@ -43,6 +43,18 @@ export function str(values: Values, key: string): string | undefined {
 export function list(values: Values, key: string): string[] {
   const v = values[key];
   return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+/** The snapshot filter that --host, --tag and --path spell (each only when given). */
+export function snapshotFilter(values: Values): SnapshotFilter {
+  const host = str(values, 'host');
+  const tags = list(values, 'tag');
+  const paths = list(values, 'path');
+  return {
+    ...(host ? { hostname: host } : {}),
+    ...(tags.length ? { tags } : {}),
+    ...(paths.length ? { paths: [...paths].sort() } : {}),
+  };
 }
 
 export function repoLocation(ctx: CommandContext): string {

@@ -16,6 +16,7 @@ import {
   openRepository,
   REPO_OPTION_HELP,
   REPO_OPTIONS,
+  snapshotFilter,
   str,
   UsageError,
 } from '../command.ts';
@@ -140,14 +141,7 @@ async function decide(
       remove: g.snapshots.map((ref) => ({ ref, reasons: [] })),
     }));
   }
-  const host = str(ctx.values, 'host');
-  const tags = list(ctx.values, 'tag');
-  const paths = list(ctx.values, 'path');
-  const refs = await listSnapshots(repo, {
-    ...(host ? { hostname: host } : {}),
-    ...(tags.length ? { tags } : {}),
-    ...(paths.length ? { paths: paths.sort() } : {}),
-  });
+  const refs = await listSnapshots(repo, snapshotFilter(ctx.values));
   const now = new Date();
   return groupSnapshots(refs).map((g) => ({
     host: g.key.hostname,

@@ -6,6 +6,7 @@ import {
   openRepository,
   REPO_OPTION_HELP,
   REPO_OPTIONS,
+  snapshotFilter,
   str,
   UsageError,
 } from '../command.ts';
@@ -40,12 +41,7 @@ export const restoreCommand: Command = {
       throw new UsageError('give exactly one SNAPSHOT (an id or "latest")');
     if (!target) throw new UsageError('--target DIR is required');
     const repo = await openRepository(ctx);
-    const host = str(ctx.values, 'host');
-    const tags = list(ctx.values, 'tag');
-    const snapshot = await findSnapshot(repo, ref, {
-      ...(host ? { hostname: host } : {}),
-      ...(tags.length ? { tags } : {}),
-    });
+    const snapshot = await findSnapshot(repo, ref, snapshotFilter(ctx.values));
     const progress: RestoreProgress = { files: 0, dirs: 0, bytes: 0, errors: 0 };
     const total = { totalBytes: snapshot.snapshot.stats.bytesProcessed, totalFiles: undefined };
     const started = Date.now();

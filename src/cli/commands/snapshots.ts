@@ -1,5 +1,5 @@
 import { listSnapshots, shortId } from '../../repo/index.ts';
-import { type Command, list, openRepository, REPO_OPTION_HELP, REPO_OPTIONS, str } from '../command.ts';
+import { type Command, openRepository, REPO_OPTION_HELP, REPO_OPTIONS, snapshotFilter } from '../command.ts';
 import { formatBytes, table } from '../output.ts';
 
 export const snapshotsCommand: Command = {
@@ -20,14 +20,7 @@ export const snapshotsCommand: Command = {
   ],
   async run(ctx) {
     const repo = await openRepository(ctx, { index: false });
-    const host = str(ctx.values, 'host');
-    const tags = list(ctx.values, 'tag');
-    const paths = list(ctx.values, 'path');
-    const refs = await listSnapshots(repo, {
-      ...(host ? { hostname: host } : {}),
-      ...(tags.length ? { tags } : {}),
-      ...(paths.length ? { paths: paths.sort() } : {}),
-    });
+    const refs = await listSnapshots(repo, snapshotFilter(ctx.values));
     ctx.out.data(refs.map((r) => ({ id: r.id, short_id: shortId(r.id), ...r.snapshot })));
     if (ctx.out.json) return 0;
     const rows = [['ID', 'Time', 'Host', 'Tags', 'Size', 'Paths']];
