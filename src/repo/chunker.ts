@@ -198,17 +198,17 @@ export function* chunkBuffer(data: Uint8Array, chunker: Chunker): Generator<Buff
   }
 }
 
-export const DEFAULT_READ_SIZE = 8 * MiB;
+export const DEFAULT_READ_SIZE = 4 * MiB;
 
 /**
  * Splits a file read with large positional reads (from offset 0; the handle's own position
- * is not used). Memory: one working buffer of max + readSize, plus the chunks the caller keeps.
+ * is not used). Memory: one recycled working buffer of max + readSize.
  *
- * Each chunk is a fresh copy the caller owns for good, in an ArrayBuffer of its own (not
- * Node's shared pool), so it may be transferred to a worker thread. Copying (memcpy,
- * >10 GB/s) is cheaper than yielding views into never-reused read buffers: one in-flight
- * 1 MiB view would pin a whole 16 MiB buffer, and a new 16 MiB buffer per refill (or per
- * small file) costs page faults and GC pressure. Copies let the working buffer be reused.
+ * Each chunk is a view into the working buffer, valid only until the generator resumes:
+ * a caller that keeps a chunk copies it (the packer copies into recycled buffers it can
+ * hand to a worker thread). No per-chunk or per-file allocation means no garbage for the
+ * collector and a C heap that does not grow with it. A file no larger than `max` (most
+ * files), when `sizeHint` says so, is read in one go and chunked in place.
  */
 export async function* chunkFile(
   handle: FileHandle,
@@ -219,72 +219,58 @@ export async function* chunkFile(
   if (!Number.isSafeInteger(readSize) || readSize < 1) {
     throw new BadInputError('BAD_READ_SIZE', `read size must be a positive integer, got ${readSize}`);
   }
-  if (sizeHint !== undefined && sizeHint <= chunker.max) {
-    const whole = await readWhole(handle, sizeHint);
-    if (whole) {
-      yield* chunkBuffer(whole, chunker);
-      return;
-    }
-  }
   const buf = takeBuffer(chunker.max + readSize);
   try {
     let start = 0;
     let end = 0;
     let position = 0;
     let eof = false;
+    if (sizeHint !== undefined && sizeHint <= chunker.max) {
+      // One byte more than lstat said shows whether the file grew since.
+      end = await fill(handle, buf.subarray(0, sizeHint + 1), 0);
+      position = end;
+      eof = end <= sizeHint;
+    }
     for (;;) {
       // Offer cut() every byte we hold: it answers -1 only while fewer than max remain.
       while (start < end) {
         const len = chunker.cut(buf, start, end, eof);
         if (len < 0) break;
-        const chunk = Buffer.allocUnsafeSlow(len);
-        buf.copy(chunk, 0, start, start + len);
+        yield buf.subarray(start, start + len);
         start += len;
-        yield chunk;
       }
       if (eof) return;
       buf.copyWithin(0, start, end);
       end -= start;
       start = 0;
-      while (end < buf.length) {
-        const { bytesRead } = await handle.read(buf, end, buf.length - end, position);
-        if (bytesRead === 0) {
-          eof = true;
-          break;
-        }
-        end += bytesRead;
-        position += bytesRead;
-      }
+      const read = await fill(handle, buf.subarray(end), position);
+      eof = end + read < buf.length;
+      end += read;
+      position += read;
     }
   } finally {
     giveBack(buf);
   }
 }
 
-/**
- * Most files are small: read one into a buffer of its own size in one go, and chunk it
- * as views (the buffer is never reused, so views are safe and nothing is copied).
- * Returns undefined when the file grew past the size lstat gave: the caller streams it.
- */
-async function readWhole(handle: FileHandle, size: number): Promise<Buffer | undefined> {
-  const buf = Buffer.allocUnsafeSlow(size + 1);
+/** Reads at `position` until `into` is full or the file ends; returns the bytes read. */
+async function fill(handle: FileHandle, into: Buffer, position: number): Promise<number> {
   let filled = 0;
-  while (filled < buf.length) {
-    const { bytesRead } = await handle.read(buf, filled, buf.length - filled, filled);
-    if (bytesRead === 0) return buf.subarray(0, filled);
+  while (filled < into.length) {
+    const { bytesRead } = await handle.read(into, filled, into.length - filled, position + filled);
+    if (bytesRead === 0) break;
     filled += bytesRead;
   }
-  return undefined;
+  return filled;
 }
 
 /**
  * Working buffers are recycled: a backup opens chunkFile once per file, and allocating
- * 16 MiB per small file would mean page faults and GC churn. Two are kept (one per file
- * in flight on a two-core machine), never shared: a buffer leaves the pool while a
- * generator uses it, and chunks never alias it.
+ * 12 MiB per file would mean page faults and GC churn. Four are kept (the backup reads
+ * four files at once), never shared: a buffer leaves the pool while a generator uses it.
  */
 const spare: Buffer[] = [];
-const MAX_SPARE = 2;
+const MAX_SPARE = 4;
 
 function takeBuffer(size: number): Buffer {
   const at = spare.findIndex((b) => b.length === size);

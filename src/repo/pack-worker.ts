@@ -2,7 +2,7 @@
 // that the main thread only reads, chunks and hashes. Each worker owns its own open
 // packs (one per blob type) and sends finished packs back for upload. Protocol:
 //   in:  { op: 'add', seq, type, id, data }  { op: 'flush', seq }
-//   out: { op: 'added', seq, stored }  { op: 'pack', pack }  { op: 'flushed', seq }  { op: 'error', seq, message }
+//   out: { op: 'added', seq, stored, buffer }  { op: 'pack', pack }  { op: 'flushed', seq }  { op: 'error', seq, message }
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressSync } from './compress.ts';
 import { type FinishedPack, PackBuilder } from './pack.ts';
@@ -11,14 +11,19 @@ export interface PackWorkerConfig {
   encKey: Uint8Array;
   level: number;
   packSize: number;
+  /** The largest plaintext blob expected (the chunker's maximum). */
+  maxBlob: number;
 }
+
+/** Room for sealing overhead, compression expansion and the pack header. */
+const BLOB_ROOM = 1 << 20;
 
 export type WorkerRequest =
   | { op: 'add'; seq: number; type: number; id: Uint8Array; data: Uint8Array }
   | { op: 'flush'; seq: number };
 
 export type WorkerReply =
-  | { op: 'added'; seq: number; stored: number }
+  | { op: 'added'; seq: number; stored: number; buffer: ArrayBuffer }
   | { op: 'pack'; pack: FinishedPack }
   | { op: 'flushed'; seq: number }
   | { op: 'error'; seq: number; message: string };
@@ -33,10 +38,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 function send(reply: WorkerReply): void {
-  const bytes = reply.op === 'pack' ? reply.pack.bytes : undefined;
-  // A pack that owns its whole ArrayBuffer moves to the main thread without a copy.
-  const movable = bytes !== undefined && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
-  port.postMessage(reply, movable ? [bytes.buffer as ArrayBuffer] : []);
+  // A finished pack owns its buffer (PackBuilder.finish) and a blob's buffer goes back
+  // to the packer's pool once sealed: both move without a copy.
+  if (reply.op === 'pack') port.postMessage(reply, [reply.pack.bytes.buffer as ArrayBuffer]);
+  else if (reply.op === 'added') port.postMessage(reply, [reply.buffer]);
+  else port.postMessage(reply);
 }
 
 function finish(type: number): void {
@@ -49,7 +55,8 @@ function finish(type: number): void {
 function add(type: number, id: Uint8Array, data: Uint8Array): number {
   let builder = builders.get(type);
   if (!builder) {
-    builder = new PackBuilder(encKey);
+    // Room for a full pack plus the largest blob that can cross the pack size.
+    builder = new PackBuilder(encKey, config.packSize + config.maxBlob + BLOB_ROOM);
     builders.set(type, builder);
   }
   const packed = compressSync(data, config.level);
@@ -61,7 +68,8 @@ function add(type: number, id: Uint8Array, data: Uint8Array): number {
 port.on('message', (msg: WorkerRequest) => {
   try {
     if (msg.op === 'add') {
-      send({ op: 'added', seq: msg.seq, stored: add(msg.type, msg.id, msg.data) });
+      const stored = add(msg.type, msg.id, msg.data);
+      send({ op: 'added', seq: msg.seq, stored, buffer: msg.data.buffer as ArrayBuffer });
     } else {
       for (const type of [...builders.keys()]) finish(type);
       send({ op: 'flushed', seq: msg.seq });

@@ -33,18 +33,26 @@ export interface FinishedPack {
   entries: PackEntry[];
 }
 
-/** Accumulates sealed blobs; `finish` adds the header and names the pack. */
+/**
+ * Accumulates sealed blobs in one buffer; `finish` adds the header and names the pack.
+ * The buffer is reserved at `capacity` (pages are only resident once written, so
+ * reserving room for the blob that crosses the pack size costs no memory) and grows
+ * only for a blob larger than that room. Sealed pieces are copied in at once, so a
+ * pack never sits in memory twice (as pieces and as their concatenation).
+ */
 export class PackBuilder {
   readonly salt = randomBytes(32);
   readonly #key: Buffer;
-  readonly #parts: Buffer[] = [];
-  readonly #hash = createHash('sha256');
+  #buf: Buffer;
   readonly entries: PackEntry[] = [];
   #size = 0;
 
-  constructor(encKey: Buffer) {
+  constructor(encKey: Buffer, capacity = 1 << 20) {
     this.#key = packKey(encKey, this.salt);
-    this.#append(Buffer.concat([MAGIC, Buffer.from([VERSION, 0, 0, 0]), this.salt]));
+    this.#buf = Buffer.allocUnsafeSlow(Math.max(capacity, PACK_PREFIX_BYTES));
+    this.#append(MAGIC);
+    this.#append(Buffer.from([VERSION, 0, 0, 0]));
+    this.#append(this.salt);
   }
 
   get size(): number {
@@ -64,24 +72,38 @@ export class PackBuilder {
       length: stored.length + SEAL_OVERHEAD,
       rawLength,
     };
+    this.#reserve(entry.length);
     for (const part of sealBlob(this.#key, entry, stored)) this.#append(part);
     this.entries.push(entry);
     return entry;
   }
 
+  /**
+   * The finished pack. Its bytes are a view at offset 0 of a buffer that belongs to
+   * the pack alone (the builder must not be used afterwards), so it can be transferred.
+   */
   finish(): FinishedPack {
     const header = sealPackHeader(this.#key, encodeEntries(this.entries));
     const trailer = Buffer.alloc(4);
     trailer.writeUInt32LE(header.length);
+    this.#reserve(header.length + 4);
     this.#append(header);
     this.#append(trailer);
-    const id = this.#hash.digest();
-    return { id, salt: this.salt, bytes: Buffer.concat(this.#parts, this.#size), entries: this.entries };
+    const bytes = this.#buf.subarray(0, this.#size);
+    const id = createHash('sha256').update(bytes).digest();
+    return { id, salt: this.salt, bytes, entries: this.entries };
   }
 
-  #append(part: Buffer): void {
-    this.#parts.push(part);
-    this.#hash.update(part);
+  #reserve(more: number): void {
+    if (this.#size + more <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#size + more, this.#buf.length * 2));
+    this.#buf.copy(grown, 0, 0, this.#size);
+    this.#buf = grown;
+  }
+
+  #append(part: Uint8Array): void {
+    this.#reserve(part.length);
+    this.#buf.set(part, this.#size);
     this.#size += part.length;
   }
 }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors/index.ts';
-import { Semaphore } from '../util/index.ts';
+import { BufferPool, Semaphore } from '../util/index.ts';
 import { BLOB_DATA, type BlobType } from './blob-index.ts';
 import { hex } from './crypto/seal.ts';
 import type { IndexedPack } from './index-file.ts';
@@ -18,6 +18,8 @@ export interface PackerStats {
 
 /** Finished packs waiting for or in upload; each holds ~16 MiB in memory. */
 const UPLOADS_IN_FLIGHT = 2;
+/** Bytes of blob buffers kept for reuse between blobs. */
+const BUFFERS_IDLE = 32 * 1024 * 1024;
 /** An index file is written after this many packs, so an interrupted backup keeps its work. */
 const PACKS_PER_INDEX = 8;
 
@@ -36,8 +38,11 @@ class PackWorker {
     config: PackWorkerConfig,
     onPack: (pack: FinishedPack) => void,
     onFailure: (err: Error) => void,
+    onReturned: (buffer: ArrayBuffer) => void,
   ) {
-    this.worker = new Worker(new URL('./pack-worker.ts', import.meta.url), { workerData: config });
+    this.worker = new Worker(new URL('./pack-worker.ts', import.meta.url), {
+      workerData: config,
+    });
     this.worker.on('message', (reply: WorkerReply) => {
       if (reply.op === 'pack') return onPack(restorePack(reply.pack));
       const pending = this.waiting.get(reply.seq);
@@ -47,6 +52,7 @@ class PackWorker {
         pending?.reject(err);
         return onFailure(err);
       }
+      if (reply.op === 'added') onReturned(reply.buffer);
       pending?.resolve(reply.op === 'added' ? reply.stored : 0);
     });
     this.worker.on('error', (err) => this.#failAll(err, onFailure));
@@ -55,10 +61,10 @@ class PackWorker {
     });
   }
 
-  request(message: WorkerRequest): Promise<number> {
+  request(message: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<number> {
     return new Promise((resolve, reject) => {
       this.waiting.set(message.seq, { resolve, reject });
-      this.worker.postMessage(message);
+      this.worker.postMessage(message, transfer);
     });
   }
 
@@ -91,6 +97,8 @@ export class Packer {
   readonly #pending = new Set<string>();
   readonly #uploadSlots = new Semaphore(UPLOADS_IN_FLIGHT);
   readonly #uploads = new Set<Promise<void>>();
+  /** Blob buffers lent to workers come back here; bounded like the chunks in flight. */
+  readonly #buffers = new BufferPool(BUFFERS_IDLE);
   #workers: PackWorker[] = [];
   #seq = 0;
   #unindexed: IndexedPack[] = [];
@@ -120,19 +128,33 @@ export class Packer {
     return this.#failure;
   }
 
-  /** Adds a blob unless known; resolves once it sits in a pack (not yet uploaded). */
-  async add(type: BlobType, id: Buffer, plain: Uint8Array): Promise<boolean> {
+  /**
+   * Adds a blob unless known; resolves once it sits in a pack (not yet uploaded).
+   * `plain` is copied before this returns its promise, so the caller may reuse it at once.
+   */
+  add(type: BlobType, id: Buffer, plain: Uint8Array): Promise<boolean> {
     this.#throwIfFailed();
-    if (this.known(id)) return false;
+    if (this.known(id)) return Promise.resolve(false);
     this.#pending.add(hex(id));
+    // A copy in a recycled buffer of its own moves to the worker without another copy
+    // (posting a view would clone its whole ArrayBuffer) and comes back for reuse.
+    const data = this.#buffers.take(plain.length);
+    data.set(plain);
+    return this.#send(type, id, data);
+  }
+
+  async #send(type: BlobType, id: Buffer, data: Buffer): Promise<boolean> {
     await this.backpressure();
     const worker = this.#leastBusy();
-    worker.bytesQueued += plain.length;
+    const length = data.length;
+    worker.bytesQueued += length;
     try {
-      const stored = await worker.request({ op: 'add', seq: ++this.#seq, type, id, data: plain });
-      this.#count(type, plain.length, stored);
+      const stored = await worker.request({ op: 'add', seq: ++this.#seq, type, id, data }, [
+        data.buffer as ArrayBuffer,
+      ]);
+      this.#count(type, length, stored);
     } finally {
-      worker.bytesQueued -= plain.length;
+      worker.bytesQueued -= length;
     }
     return true;
   }
@@ -147,6 +169,7 @@ export class Packer {
       encKey: this.#repo.keys.encKey,
       level: this.#repo.config.compressionLevel,
       packSize: this.#repo.config.packSize,
+      maxBlob: this.#repo.config.chunker.max,
     };
     const count = Math.max(1, availableParallelism());
     const fail = (err: Error) => {
@@ -154,7 +177,13 @@ export class Packer {
     };
     this.#workers = Array.from(
       { length: count },
-      () => new PackWorker(config, (pack) => this.#queueUpload(pack), fail),
+      () =>
+        new PackWorker(
+          config,
+          (pack) => this.#queueUpload(pack),
+          fail,
+          (buffer) => this.#buffers.give(buffer),
+        ),
     );
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BadInputError } from '../errors/index.ts';
-import { formatBytes, parseBytes, Semaphore } from './index.ts';
+import { BufferPool, formatBytes, parseBytes, poolClass, Semaphore } from './index.ts';
 
 describe('formatBytes', () => {
   it('formats with binary units and 3 significant digits', () => {
@@ -213,5 +213,38 @@ describe('Semaphore', () => {
     );
     assert.equal(peak, 3);
     assert.equal(s.used, 0);
+  });
+});
+
+describe('BufferPool', () => {
+  it('sizes classes as powers of two from 4 KiB, never more than twice the length', () => {
+    assert.equal(poolClass(0), 4096);
+    assert.equal(poolClass(4096), 4096);
+    assert.equal(poolClass(4097), 8192);
+    assert.equal(poolClass(1 << 20), 1 << 20);
+    for (const n of [5000, 70_000, 3_000_000]) assert.ok(poolClass(n) >= n && poolClass(n) < 2 * n);
+  });
+
+  it('reuses a given-back buffer for a length of the same class', () => {
+    const pool = new BufferPool(1 << 20);
+    const first = pool.take(5000);
+    assert.equal(first.length, 5000);
+    assert.equal(first.byteOffset, 0);
+    assert.equal(first.buffer.byteLength, 8192);
+    pool.give(first.buffer as ArrayBuffer);
+    assert.equal(pool.take(6000).buffer, first.buffer);
+    assert.notEqual(pool.take(6000).buffer, first.buffer);
+  });
+
+  it('keeps no more idle bytes than its bound, and no foreign sizes', () => {
+    const pool = new BufferPool(8192);
+    const a = pool.take(4096).buffer as ArrayBuffer;
+    const b = pool.take(4096).buffer as ArrayBuffer;
+    const c = pool.take(4096).buffer as ArrayBuffer;
+    for (const x of [a, b, c]) pool.give(x);
+    const again = new Set([pool.take(1).buffer, pool.take(1).buffer, pool.take(1).buffer]);
+    assert.ok(again.has(a) && again.has(b) && !again.has(c));
+    pool.give(new ArrayBuffer(5000));
+    assert.notEqual(pool.take(4097).buffer.byteLength, 5000);
   });
 });

@@ -51,7 +51,7 @@ export interface BackupResult {
 const FILES_IN_FLIGHT = 4;
 /** Entries of one directory being processed at once. */
 const ENTRIES_IN_FLIGHT = 32;
-const CHUNK_MEMORY = 64 * 1024 * 1024;
+const CHUNK_MEMORY = 32 * 1024 * 1024;
 
 export const PROGRAM = 'offsite 0.1.0';
 

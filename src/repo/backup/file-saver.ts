@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { errnoCode } from '../../errors/index.ts';
-import type { Semaphore } from '../../util/index.ts';
+import { poolClass, type Semaphore } from '../../util/index.ts';
 import { BLOB_DATA } from '../blob-index.ts';
 import { chunkFile } from '../chunker.ts';
 import type { Packer } from '../packer.ts';
@@ -18,7 +18,7 @@ export interface FileSaveContext {
   onBytes: (n: number) => void;
 }
 
-async function openForBackup(path: Buffer): Promise<FileHandle> {
+export async function openForBackup(path: Buffer | string): Promise<FileHandle> {
   // O_NOATIME keeps a backup from touching every file's access time; only the owner
   // or root may use it, so fall back without it.
   try {
@@ -46,8 +46,10 @@ export async function saveFileContent(
       size += chunk.length;
       ctx.onBytes(chunk.length);
       if (ctx.packer.known(id)) continue;
-      await ctx.memory.acquire(chunk.length);
-      window.push(ctx.packer.add(BLOB_DATA, id, chunk).finally(() => ctx.memory.release(chunk.length)));
+      // The packer copies the chunk into a pooled buffer of poolClass(length) bytes.
+      const held = poolClass(chunk.length);
+      await ctx.memory.acquire(held);
+      window.push(ctx.packer.add(BLOB_DATA, id, chunk).finally(() => ctx.memory.release(held)));
       if (window.length >= CHUNKS_IN_FLIGHT) await window.shift();
     }
     await Promise.all(window);
