@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
 import type { BlobStore } from '../storage/index.ts';
 import { Semaphore } from '../util/index.ts';
-import { BLOB_TREE, BlobIndex, type BlobType } from './blob-index.ts';
+import { BLOB_TREE, BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { Chunker, gearTable } from './chunker.ts';
 import { compress, decompress } from './compress.ts';
 import { decodeConfig, newConfig, type RepoConfig } from './config.ts';
@@ -212,8 +212,8 @@ export class Repository {
     return key;
   }
 
-  /** Reads one blob by range, authenticates, decompresses and checks its id. */
-  async loadBlob(id: Buffer, type: BlobType): Promise<Buffer> {
+  /** Where a blob is stored; a blob absent from the index (or of another type) is an error. */
+  locate(id: Buffer, type: BlobType): BlobLocation {
     const loc = this.index.get(id);
     if (!loc || loc.type !== type) {
       throw new IntegrityError(
@@ -225,11 +225,27 @@ export class Repository {
         },
       );
     }
-    const where = packName(this.index.packId(loc.packIndex));
+    return loc;
+  }
+
+  /** The storage name of the pack with this ordinal in the index. */
+  packObject(packIndex: number): string {
+    return packName(this.index.packId(packIndex));
+  }
+
+  /** Reads one blob by range, authenticates, decompresses and checks its id. */
+  async loadBlob(id: Buffer, type: BlobType): Promise<Buffer> {
+    const loc = this.locate(id, type);
+    const where = this.packObject(loc.packIndex);
     const sealed = await this.store.get(where, { offset: loc.offset, length: loc.length });
+    return this.openStoredBlob(id, loc, sealed, where);
+  }
+
+  /** The plaintext of a blob read from its pack: authenticated, decompressed, id checked. */
+  async openStoredBlob(id: Buffer, loc: BlobLocation, sealed: Buffer, where: string): Promise<Buffer> {
     const stored = openBlob(
       this.#packKey(loc.packIndex),
-      { type, compressed: loc.compressed, id, offset: loc.offset },
+      { type: loc.type, compressed: loc.compressed, id, offset: loc.offset },
       sealed,
       where,
     );

@@ -114,7 +114,7 @@ export function openBlob(key: Buffer, blob: BlobHeader, sealed: Uint8Array, wher
   decipher.setAAD(blobAad(blob.type, blob.compressed, blob.id));
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+    return joinFinal(decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final());
   } catch {
     throw new IntegrityError(
       'AUTH_FAILED',
@@ -138,7 +138,7 @@ export function openPackHeader(key: Buffer, sealed: Uint8Array, where: string): 
   decipher.setAAD(HEADER_AAD);
   try {
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+    return joinFinal(decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final());
   } catch {
     throw new IntegrityError(
       'AUTH_FAILED',
@@ -154,4 +154,9 @@ export const SEAL_OVERHEAD = TAG_BYTES;
 
 export function hex(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+}
+
+/** GCM's final() authenticates and returns nothing: skip the copy a concat would make. */
+function joinFinal(body: Buffer, final: Buffer): Buffer {
+  return final.length === 0 ? body : Buffer.concat([body, final]);
 }

@@ -2,14 +2,13 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, link, lstat, mkdir, open, rename, symlink, unlink } from 'node:fs/promises';
-import { errnoCode, IntegrityError, isOffsiteError } from '../../errors/index.ts';
-import { Semaphore } from '../../util/index.ts';
+import { errnoCode, isOffsiteError } from '../../errors/index.ts';
 import { joinPath } from '../backup/selection.ts';
-import { BLOB_DATA } from '../blob-index.ts';
 import { nativeFs } from '../fsmeta/native.ts';
 import type { Repository } from '../repository.ts';
 import type { SnapshotRef } from '../snapshot.ts';
 import { printableName, type TreeNode } from '../tree.ts';
+import { type ContentEvents, type FileTarget, writeContents } from './contents.ts';
 import { applyFileMetadata, applyMetadata } from './metadata.ts';
 
 export interface RestoreProgress {
@@ -34,49 +33,26 @@ export interface RestoreResult {
   warnings: string[];
 }
 
-const FILES_IN_FLIGHT = 8;
-const BLOBS_AHEAD = 4;
-const MAX_CHUNK = 8 * 1024 * 1024;
-const ZEROES = Buffer.alloc(MAX_CHUNK);
-
-const BLOCK = 4096;
-
-function allZero(data: Buffer): boolean {
-  return data.length <= ZEROES.length && data.equals(ZEROES.subarray(0, data.length));
-}
-
-/**
- * Writes only the file-system blocks that hold a non-zero byte; zero blocks stay holes,
- * so sparse files come back sparse. Blocks are aligned to the file offset, not the chunk.
- * Dense data costs one comparison per block, which stops at its first byte.
- */
-async function writeSparse(handle: FileHandle, data: Buffer, position: number): Promise<boolean> {
-  let runStart = -1;
-  let start = 0;
-  while (start < data.length) {
-    const end = Math.min(data.length, start + BLOCK - ((position + start) % BLOCK));
-    const zero = allZero(data.subarray(start, end));
-    if (zero && runStart >= 0) {
-      await handle.write(data, runStart, start - runStart, position + runStart);
-      runStart = -1;
-    } else if (!zero && runStart < 0) runStart = start;
-    start = end;
-  }
-  if (runStart >= 0) await handle.write(data, runStart, data.length - runStart, position + runStart);
-  return runStart >= 0;
-}
-
 type Scope = 'all' | 'ancestor' | 'none';
+
+interface HardLink {
+  inode: string;
+  path: Buffer;
+  node: TreeNode;
+}
 
 class Restorer {
   readonly repo: Repository;
   readonly progress: RestoreProgress;
   readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, errors: [], warnings: [] };
   readonly #includes: string[];
-  readonly #files = new Semaphore(FILES_IN_FLIGHT);
-  readonly #jobs = new Set<Promise<void>>();
   readonly #dirs: { path: Buffer; node: TreeNode }[] = [];
-  readonly #hardlinks = new Map<string, Promise<Buffer | null>>();
+  /** Regular files, written after the walk, pack by pack. */
+  #files: FileTarget[] = [];
+  /** Further names of a hard-linked inode, linked once its first name is written. */
+  #links: HardLink[] = [];
+  /** The name whose contents each hard-linked inode gets, and whether writing it worked. */
+  readonly #inodes = new Map<string, { path: Buffer; ok: boolean }>();
 
   constructor(repo: Repository, options: RestoreOptions) {
     this.repo = repo;
@@ -123,15 +99,9 @@ class Restorer {
         this.#dirs.push({ path, node });
         await this.restoreTree(node.subtree!, snapPath, path, whole);
         return;
-      case 'file': {
-        await this.#files.acquire();
-        const job: Promise<void> = this.#restoreFile(node, path).finally(() => {
-          this.#files.release();
-          this.#jobs.delete(job);
-        });
-        this.#jobs.add(job);
+      case 'file':
+        this.#addFile(node, path);
         return;
-      }
       case 'symlink':
         await removeExisting(path);
         await symlink(node.target!, path);
@@ -153,93 +123,80 @@ class Restorer {
     this.#warn(await applyMetadata(path, node));
   }
 
-  async #restoreFile(node: TreeNode, path: Buffer): Promise<void> {
-    try {
-      if (!(node.links > 1 && (await this.#hardLink(node, path)))) await this.#writeFile(node, path);
-      this.result.files++;
-      this.progress.files++;
-    } catch (err) {
-      this.fail(path, err);
+  #addFile(node: TreeNode, path: Buffer): void {
+    const inode = `${node.dev}:${node.inode}`;
+    if (node.links > 1 && this.#inodes.has(inode)) {
+      this.#links.push({ inode, path, node });
+      return;
+    }
+    if (node.links > 1) this.#inodes.set(inode, { path, ok: false });
+    this.#files.push({ path, node });
+  }
+
+  /** Writes every file's contents and metadata, then the hard links to them. */
+  async #writeFiles(): Promise<void> {
+    while (this.#files.length > 0) {
+      const files = this.#files;
+      this.#files = [];
+      await writeContents(this.repo, files, this.#events);
+      await this.#linkNames();
     }
   }
 
   /**
-   * Names of one inode (same dev:inode, links > 1) become hard links to the first name
-   * restored. Returns false when this is the first name, or the first one failed: then
-   * the caller writes the contents itself.
+   * Each further name of an inode becomes a hard link to its first name. When writing
+   * the first name failed, the next name gets the contents itself (in another round).
    */
-  async #hardLink(node: TreeNode, path: Buffer): Promise<boolean> {
-    const key = `${node.dev}:${node.inode}`;
-    const first = this.#hardlinks.get(key);
-    if (!first) {
-      const writing = this.#writeFile(node, path);
-      this.#hardlinks.set(
-        key,
-        writing.then(
-          () => path,
-          () => null,
-        ),
-      );
-      await writing;
-      return true;
+  async #linkNames(): Promise<void> {
+    const waiting = this.#links;
+    this.#links = [];
+    const chosen = new Set<string>();
+    for (const name of waiting) {
+      const first = this.#inodes.get(name.inode)!;
+      if (chosen.has(name.inode)) {
+        this.#links.push(name);
+      } else if (!first.ok) {
+        chosen.add(name.inode);
+        this.#inodes.set(name.inode, { path: name.path, ok: false });
+        this.#files.push({ path: name.path, node: name.node });
+      } else {
+        try {
+          await removeExisting(name.path);
+          await link(first.path, name.path);
+          this.#countFile();
+        } catch (err) {
+          this.fail(name.path, err);
+        }
+      }
     }
-    const firstPath = await first;
-    if (!firstPath) return false;
-    await removeExisting(path);
-    await link(firstPath, path);
-    return true;
   }
 
-  /** Writes contents (holes where a block is all zero), then metadata, on one descriptor. */
-  async #writeFile(node: TreeNode, path: Buffer): Promise<void> {
-    const handle = await createFile(path);
-    try {
-      await this.#writeContents(handle, node);
-      this.#warn(await applyFileMetadata(handle, path, node));
-    } finally {
-      await handle.close();
-    }
+  readonly #events: ContentEvents = {
+    create: createFile,
+    finished: async (target, handle) => {
+      this.#warn(await applyFileMetadata(handle, target.path, target.node));
+      const inode = this.#inodes.get(`${target.node.dev}:${target.node.inode}`);
+      if (inode && inode.path === target.path) inode.ok = true;
+      this.#countFile();
+    },
+    failed: (target, err) => this.fail(target.path, err),
+    wrote: (bytes) => {
+      this.result.bytes += bytes;
+      this.progress.bytes += bytes;
+    },
+  };
+
+  #countFile(): void {
+    this.result.files++;
+    this.progress.files++;
   }
 
   #warn(warning: string | undefined): void {
     if (warning && !this.result.warnings.includes(warning)) this.result.warnings.push(warning);
   }
 
-  async #writeContents(handle: FileHandle, node: TreeNode): Promise<void> {
-    const ids = node.content!;
-    const ahead: Promise<Buffer>[] = [];
-    let next = 0;
-    let position = 0;
-    let endWritten = true;
-    try {
-      for (;;) {
-        while (next < ids.length && ahead.length < BLOBS_AHEAD)
-          ahead.push(this.repo.loadBlob(ids[next++]!, BLOB_DATA));
-        const pending = ahead.shift();
-        if (!pending) break;
-        const data = await pending;
-        endWritten = await writeSparse(handle, data, position);
-        position += data.length;
-        this.progress.bytes += data.length;
-      }
-    } catch (err) {
-      // Reads already started must not end as unhandled rejections.
-      await Promise.allSettled(ahead);
-      throw err;
-    }
-    if (position !== node.size) {
-      throw new IntegrityError(
-        'SIZE_MISMATCH',
-        `restored ${position} bytes but the snapshot recorded ${node.size}`,
-      );
-    }
-    // Only a file that ends in a hole needs its size set; the rest got it from writing.
-    if (!endWritten) await handle.truncate(position);
-    this.result.bytes += position;
-  }
-
   async finish(): Promise<void> {
-    while (this.#jobs.size > 0) await Promise.all([...this.#jobs]);
+    await this.#writeFiles();
     // Deepest first: restoring a child changes its parent's mtime.
     for (const { path, node } of this.#dirs.reverse()) {
       try {
