@@ -107,8 +107,10 @@ describe('restore by pack', () => {
       const back = await readFile(join(out, node.name.toString()));
       assert.ok(back.equals(await readFile(join(src, 'd', node.name.toString()))), node.name.toString());
     }
-    // Created handles only (reopened ones are not counted): a bound, not an exact figure.
-    assert.ok(mostOpen <= 2 + 16 + 1, `at most ${mostOpen} created files open at once`);
+    // Eviction runs on each open and spares files with a write in flight (at most 16 at
+    // once, and as many finishing), so the bound is maxOpen + 2 × 16 + the new one;
+    // without eviction this tree has ~150 files open at once.
+    assert.ok(mostOpen <= 2 + 2 * 16 + 1, `at most ${mostOpen} created files open at once`);
   });
 
   it('a damaged pack fails only the files that use its blob, each named once', async (t) => {

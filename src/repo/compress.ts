@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { constants, zstdCompress, zstdCompressSync, zstdDecompress } from 'node:zlib';
+import { constants, zstdCompress, zstdCompressSync, zstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { IntegrityError } from '../errors/index.ts';
 
 const compressAsync = promisify(zstdCompress);
@@ -50,6 +50,22 @@ export async function decompress(
     const chunkSize = rawLength === undefined ? 1024 * 1024 : Math.max(rawLength, 64);
     const out = await decompressAsync(data, { maxOutputLength: limit, chunkSize });
     if (rawLength === undefined || out.length === rawLength) return out;
+  } catch {
+    // reported below
+  }
+  throw new IntegrityError('CORRUPT_BLOB', `${where}: compressed data is damaged`, { object: where });
+}
+
+/** The same, synchronously: for restore workers, which are threads of their own. */
+export function decompressSync(data: Uint8Array, rawLength: number, where: string): Buffer {
+  try {
+    // One byte of room: with an output buffer filled exactly, zlib allocates a second
+    // one (of the same size) just to learn that nothing more comes.
+    const out = zstdDecompressSync(data, {
+      maxOutputLength: Math.max(rawLength, 1),
+      chunkSize: Math.max(rawLength + 1, 64),
+    });
+    if (out.length === rawLength) return out;
   } catch {
     // reported below
   }

@@ -5,6 +5,7 @@ import { Semaphore } from '../../util/index.ts';
 import { BLOB_DATA, type BlobLocation } from '../blob-index.ts';
 import type { Repository } from '../repository.ts';
 import type { TreeNode } from '../tree.ts';
+import { BlobOpeners } from './blob-openers.ts';
 import { writeSparse } from './sparse.ts';
 
 /** A regular file to fill: its blobs arrive in pack order, not file order. */
@@ -51,8 +52,8 @@ interface FileState {
   error?: unknown;
 }
 
-/** Packs read at once. */
-const PACKS_IN_FLIGHT = 2;
+/** Packs read and opened at once: one per worker and one being read. */
+const PACKS_IN_FLIGHT = 3;
 /** Blob writes in flight across all files: enough to keep the thread pool busy. */
 const WRITES_IN_FLIGHT = 16;
 /** Blobs nearer than this in a pack are read with one request (the gap is read and dropped). */
@@ -79,11 +80,15 @@ export async function writeContents(
   options: { maxOpen?: number } = {},
 ): Promise<void> {
   const writer = new ContentWriter(repo, events, options.maxOpen ?? MAX_OPEN);
-  const packs = writer.plan(targets);
-  await writer.finishEmpty();
-  const slots = new Semaphore(PACKS_IN_FLIGHT);
-  await Promise.all([...packs].map(([packIndex, blobs]) => slots.run(() => writer.pack(packIndex, blobs))));
-  await writer.drain();
+  try {
+    const packs = writer.plan(targets);
+    await writer.finishEmpty();
+    const slots = new Semaphore(PACKS_IN_FLIGHT);
+    await Promise.all([...packs].map(([packIndex, blobs]) => slots.run(() => writer.pack(packIndex, blobs))));
+    await writer.drain();
+  } finally {
+    await writer.close();
+  }
 }
 
 class ContentWriter {
@@ -96,11 +101,17 @@ class ContentWriter {
   readonly #running = new Set<Promise<void>>();
 
   readonly #maxOpen: number;
+  readonly #openers: BlobOpeners;
 
   constructor(repo: Repository, events: ContentEvents, maxOpen: number) {
     this.#repo = repo;
     this.#events = events;
     this.#maxOpen = maxOpen;
+    this.#openers = new BlobOpeners(repo);
+  }
+
+  close(): Promise<void> {
+    return this.#openers.close();
   }
 
   /** Blobs by pack (in index order), each with every place it goes. */
@@ -180,19 +191,20 @@ class ContentWriter {
         for (const blob of live) this.#failUses(blob, err);
         continue;
       }
-      for (const blob of live) {
-        const sealed = bytes.subarray(blob.loc.offset - start, blob.loc.offset - start + blob.loc.length);
-        await this.#blob(blob, sealed, where);
+      let plains: (Buffer | Error)[];
+      try {
+        plains = await this.#openers.open(packIndex, where, bytes, start, live);
+      } catch (err) {
+        for (const blob of live) this.#failUses(blob, err);
+        continue;
       }
+      for (const [i, blob] of live.entries()) await this.#blob(blob, plains[i]!);
     }
   }
 
-  async #blob(blob: PlannedBlob, sealed: Buffer, where: string): Promise<void> {
-    let plain: Buffer;
-    try {
-      plain = await this.#repo.openStoredBlob(blob.id, blob.loc, sealed, where);
-    } catch (err) {
-      this.#failUses(blob, err);
+  async #blob(blob: PlannedBlob, plain: Buffer | Error): Promise<void> {
+    if (plain instanceof Error) {
+      this.#failUses(blob, plain);
       return;
     }
     for (const use of blob.uses) {
