@@ -15,7 +15,7 @@ import { constants as zlibConstants, zstdCompressSync, zstdDecompressSync } from
 import { openForBackup } from '../src/repo/backup/file-saver.ts';
 import { BLOB_DATA } from '../src/repo/blob-index.ts';
 import { Chunker, chunkBuffer, chunkFile, DEFAULT_READ_SIZE, gearTable } from '../src/repo/chunker.ts';
-import { compressSync, decompress } from '../src/repo/compress.ts';
+import { compressSync, decompressSync } from '../src/repo/compress.ts';
 import { fastKdfParams } from '../src/repo/crypto/kdf.ts';
 import { type BlobHeader, openBlob, packKey, SEAL_OVERHEAD, sealBlob } from '../src/repo/crypto/seal.ts';
 import { type FinishedPack, PACK_ENTRY_BYTES, PACK_PREFIX_BYTES, PackBuilder } from '../src/repo/pack.ts';
@@ -494,9 +494,9 @@ function restoreStages(p: Pipeline): Stage[] {
       stage: 'decompress',
       inputBytes: sum(packed.map((b) => b.stored)),
       offsite: {
-        what: 'decompress (async, thread pool)',
+        what: 'decompressSync (as restore workers do)',
         run: async () => {
-          for (const b of packed) await decompress(b.stored, b.plain.length, p.names[b.pack]!);
+          for (const b of packed) decompressSync(b.stored, b.plain.length, p.names[b.pack]!);
         },
       },
       raw: { what: 'zstdDecompressSync', run: () => each(packed, (b) => zstdDecompressSync(b.stored)) },
