@@ -5,7 +5,7 @@
 // stage at a time, on deterministic data (half text-like, half random) held in memory;
 // files and packs go to a temporary directory that is removed at the end.
 // Run: npm run bench:stages -- [--size 64MiB] [--seed TEXT]
-import { createCipheriv, createDecipheriv, createHash, type Hash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, type Hash, type KeyObject } from 'node:crypto';
 import { constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -130,7 +130,7 @@ interface Pipeline {
   groups: Blob[][];
   packs: FinishedPack[];
   names: string[];
-  keys: Buffer[];
+  keys: KeyObject[];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -211,13 +211,13 @@ async function preparePipeline(size: number, seed: string): Promise<Pipeline> {
 // ---------------------------------------------------------------------------------------
 // Raw primitives
 
-function gcmSeal(key: Buffer, nonce: Buffer, aad: Buffer, data: Uint8Array): Buffer[] {
+function gcmSeal(key: KeyObject, nonce: Buffer, aad: Buffer, data: Uint8Array): Buffer[] {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
   return [cipher.update(data), cipher.final(), cipher.getAuthTag()];
 }
 
-function gcmOpen(key: Buffer, nonce: Buffer, aad: Buffer, sealed: Buffer): Buffer {
+function gcmOpen(key: KeyObject, nonce: Buffer, aad: Buffer, sealed: Buffer): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, nonce);
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - SEAL_OVERHEAD));
@@ -239,7 +239,7 @@ function appendHashed(parts: Buffer[], hash: Hash, more: Buffer[]): void {
 }
 
 /** A pack from the primitives PackBuilder uses: AES-GCM per blob and for the header, SHA-256, one concat. */
-function rawPack(key: Buffer, group: Blob[]): Buffer {
+function rawPack(key: KeyObject, group: Blob[]): Buffer {
   const parts: Buffer[] = [];
   const hash = createHash('sha256');
   appendHashed(parts, hash, [RAW_PREFIX]);

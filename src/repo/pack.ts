@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors/index.ts';
 import { openPackHeader, packKey, SEAL_OVERHEAD, sealBlob, sealPackHeader } from './crypto/seal.ts';
 
@@ -42,7 +42,7 @@ export interface FinishedPack {
  */
 export class PackBuilder {
   readonly salt = randomBytes(32);
-  readonly #key: Buffer;
+  readonly #key: KeyObject;
   #buf: Buffer;
   readonly entries: PackEntry[] = [];
   #size = 0;

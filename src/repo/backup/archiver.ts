@@ -5,6 +5,7 @@ import { BadInputError, errnoCode } from '../../errors/index.ts';
 import { Semaphore } from '../../util/index.ts';
 import { adoptUnindexedPacks } from '../adopt.ts';
 import { BLOB_TREE } from '../blob-index.ts';
+import { readBufferSize } from '../chunker.ts';
 import { hex } from '../crypto/seal.ts';
 import { readXattrs } from '../fsmeta/xattrs.ts';
 import { Packer } from '../packer.ts';
@@ -47,8 +48,13 @@ export interface BackupResult {
   errors: BackupError[];
 }
 
-/** Files read at once: enough to overlap I/O with hashing, few enough to bound memory. */
-const FILES_IN_FLIGHT = 4;
+/**
+ * Files read at once: small files are latency-bound (open, read, close through the
+ * thread pool), so many overlap (100 000 small files: 4 at once 10.8 s, 16 at once 9.0 s);
+ * their read buffers together stay under READ_MEMORY, so only few large files overlap.
+ */
+const FILES_IN_FLIGHT = 16;
+const READ_MEMORY = 48 * 1024 * 1024;
 /** Entries of one directory being processed at once. */
 const ENTRIES_IN_FLIGHT = 32;
 const CHUNK_MEMORY = 32 * 1024 * 1024;
@@ -85,6 +91,7 @@ class Archiver {
   readonly progress: BackupProgress;
   readonly #excluder: Excluder;
   readonly #files = new Semaphore(FILES_IN_FLIGHT);
+  readonly #reading = new Semaphore(READ_MEMORY);
   readonly #memory = new Semaphore(CHUNK_MEMORY);
   readonly #hardlinks = new Map<string, Promise<FileContent>>();
 
@@ -205,20 +212,24 @@ class Archiver {
     const key = `${st.dev}:${st.ino}`;
     const known = st.nlink > 1n ? this.#hardlinks.get(key) : undefined;
     if (known) return known;
-    const reading = this.#files.run(async () => {
-      const result = await saveFileContent(
-        {
-          repo: this.repo,
-          packer: this.packer,
-          memory: this.#memory,
-          onBytes: (n) => (this.progress.bytes += n),
-        },
-        path,
-        Number(st.size),
-      );
-      this.stats.bytesRead += result.size;
-      return result;
-    });
+    const size = Number(st.size);
+    const buffer = readBufferSize(this.repo.chunker, size);
+    const reading = this.#files.run(() =>
+      this.#reading.run(async () => {
+        const result = await saveFileContent(
+          {
+            repo: this.repo,
+            packer: this.packer,
+            memory: this.#memory,
+            onBytes: (n) => (this.progress.bytes += n),
+          },
+          path,
+          size,
+        );
+        this.stats.bytesRead += result.size;
+        return result;
+      }, buffer),
+    );
     if (st.nlink > 1n) this.#hardlinks.set(key, reading);
     return reading;
   }

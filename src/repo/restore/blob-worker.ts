@@ -2,7 +2,7 @@
 // one pack run, so the main thread only reads packs and writes files. Protocol:
 //   in:  { seq, salt, where, bytes, start, blobs: [{ id, type, compressed, offset, length, rawLength }] }
 //   out: { seq, results: [{ plain } | { error: { code, message } }] }
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
 import { isOffsiteError } from '../../errors/index.ts';
 import { decompressSync } from '../compress.ts';
@@ -42,13 +42,13 @@ export interface RunReply {
 const port = parentPort!;
 const config = workerData as BlobWorkerConfig;
 const encKey = Buffer.from(config.encKey);
-const idKey = Buffer.from(config.idKey);
+const idKey = createSecretKey(Buffer.from(config.idKey));
 
 function view(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function openOne(key: Buffer, run: RunRequest, blob: RunBlob): Buffer {
+function openOne(key: KeyObject, run: RunRequest, blob: RunBlob): Buffer {
   const id = view(blob.id);
   const at = blob.offset - run.start;
   const sealed = view(run.bytes).subarray(at, at + blob.length);
