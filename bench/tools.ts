@@ -66,7 +66,8 @@ function lastJson(text: string, pick: (o: Record<string, unknown>) => boolean = 
 }
 
 const OFFSITE_NODE = join(PROJECT_ROOT, 'node_modules', '.bin', 'node');
-const OFFSITE_MAIN = join(PROJECT_ROOT, 'src', 'cli', 'main.ts');
+// The product's own entry (as installed), which enables Node's compile cache.
+const OFFSITE_MAIN = join(PROJECT_ROOT, 'bin', 'offsite.js');
 
 function offsiteEnv(ws: ToolWorkspace): Record<string, string> {
   return { OFFSITE_PASSWORD: PASSPHRASE, XDG_CACHE_HOME: ws.cache, OFFSITE_CACHE_DIR: ws.cache };

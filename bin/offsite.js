@@ -3,7 +3,9 @@
 // `npm ci` installs a pinned Node inside the project; when the node on PATH is older,
 // re-run under that one so `offsite` works from any shell.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import module from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +13,29 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src', 'cli', 'main.ts');
 const [major, minor] = process.versions.node.split('.').map(Number);
 
+/**
+ * Node caches compiled, type-stripped modules across runs: start-up falls from 0.17 to
+ * 0.05 s and each isolate (the main thread and every worker) needs ~20 MiB less, as the
+ * TypeScript stripper is not loaded. The cache lives in a private folder of the user's
+ * (never a shared /tmp one, which another local user could fill with code for us to
+ * run); workers find it through NODE_COMPILE_CACHE. Without a usable folder: no cache.
+ */
+function enableCompileCache() {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return;
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'offsite', 'compile-cache');
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = statSync(dir);
+    if (st.uid !== process.getuid?.() || (st.mode & 0o077) !== 0) return;
+  } catch {
+    return;
+  }
+  process.env.NODE_COMPILE_CACHE = dir;
+  module.enableCompileCache(dir);
+}
+
 if (major > 24 || (major === 24 && minor >= 7)) {
+  enableCompileCache();
   const { main } = await import(entry);
   process.exitCode = await main(process.argv.slice(2));
 } else {
@@ -22,6 +46,7 @@ if (major > 24 || (major === 24 && minor >= 7)) {
     );
     process.exit(1);
   }
-  const result = spawnSync(pinned, [entry, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const self = fileURLToPath(import.meta.url);
+  const result = spawnSync(pinned, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exitCode = result.status ?? 1;
 }

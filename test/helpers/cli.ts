@@ -36,7 +36,11 @@ export function runCliAs(
   );
 }
 
-function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+export function run(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
