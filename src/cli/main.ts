@@ -7,6 +7,7 @@ import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { catCommand } from './commands/cat.ts';
+import { certCommand } from './commands/cert.ts';
 import { checkCommand } from './commands/check.ts';
 import { diffCommand } from './commands/diff.ts';
 import { forgetCommand } from './commands/forget.ts';
@@ -35,6 +36,7 @@ const COMMANDS: Command[] = [
   keyCommand,
   pruneCommand,
   repairCommand,
+  certCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [
