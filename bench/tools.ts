@@ -1,6 +1,6 @@
 // One adapter per backup tool: how to init a repository, back up, restore and where its
 // repository and client cache live. Every command runs as a measured child process.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,8 +66,16 @@ function lastJson(text: string, pick: (o: Record<string, unknown>) => boolean = 
 }
 
 const OFFSITE_NODE = join(PROJECT_ROOT, 'node_modules', '.bin', 'node');
-// The product's own entry (as installed), which enables Node's compile cache.
-const OFFSITE_MAIN = join(PROJECT_ROOT, 'bin', 'offsite.js');
+// The product's own entry (as installed), which enables Node's compile cache, run with
+// the Node flags of its shebang line, as executing it directly would.
+const OFFSITE_BIN = join(PROJECT_ROOT, 'bin', 'offsite.js');
+const OFFSITE_FLAGS = shebangFlags(OFFSITE_BIN);
+
+/** `#!/usr/bin/env -S node --flag …` → ['--flag', …]. */
+function shebangFlags(path: string): string[] {
+  const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
+  return first.split(/\s+/).filter((word) => word.startsWith('--'));
+}
 
 function offsiteEnv(ws: ToolWorkspace): Record<string, string> {
   return { OFFSITE_PASSWORD: PASSPHRASE, XDG_CACHE_HOME: ws.cache, OFFSITE_CACHE_DIR: ws.cache };
@@ -79,22 +87,35 @@ const offsite: Tool = {
   settings: 'FastCDC avg 1 MiB, zstd level 3, AES-256-GCM (project defaults)',
   binary: OFFSITE_NODE,
   async version() {
-    if (!existsSync(OFFSITE_MAIN)) return undefined;
-    const v = await capture(OFFSITE_NODE, [OFFSITE_MAIN, '--version'], { timeoutMs: 30_000 });
+    if (!existsSync(OFFSITE_BIN)) return undefined;
+    const v = await capture(OFFSITE_NODE, [...OFFSITE_FLAGS, OFFSITE_BIN, '--version'], {
+      timeoutMs: 30_000,
+    });
     return v?.split('\n')[0];
   },
-  init: (ws) => runMeasured(OFFSITE_NODE, [OFFSITE_MAIN, 'init', '--repo', ws.repo], { env: offsiteEnv(ws) }),
-  backup: async (ws, source) => {
-    const r = await runMeasured(OFFSITE_NODE, [OFFSITE_MAIN, 'backup', '--repo', ws.repo, source, '--json'], {
+  init: (ws) =>
+    runMeasured(OFFSITE_NODE, [...OFFSITE_FLAGS, OFFSITE_BIN, 'init', '--repo', ws.repo], {
       env: offsiteEnv(ws),
-    });
+    }),
+  backup: async (ws, source) => {
+    const r = await runMeasured(
+      OFFSITE_NODE,
+      [...OFFSITE_FLAGS, OFFSITE_BIN, 'backup', '--repo', ws.repo, source, '--json'],
+      {
+        env: offsiteEnv(ws),
+      },
+    );
     if (r.ok) ws.snapshots.push('latest');
     return r;
   },
   restore: (ws, target) =>
-    runMeasured(OFFSITE_NODE, [OFFSITE_MAIN, 'restore', 'latest', '--repo', ws.repo, '--target', target], {
-      env: offsiteEnv(ws),
-    }),
+    runMeasured(
+      OFFSITE_NODE,
+      [...OFFSITE_FLAGS, OFFSITE_BIN, 'restore', 'latest', '--repo', ws.repo, '--target', target],
+      {
+        env: offsiteEnv(ws),
+      },
+    ),
   backupStats: (r) => lastJson(r.stdout),
 };
 

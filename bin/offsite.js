@@ -1,7 +1,13 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // Launcher: Offsite needs Node >= 24.7 (TypeScript run directly, crypto.argon2, zstd).
 // `npm ci` installs a pinned Node inside the project; when the node on PATH is older,
 // re-run under that one so `offsite` works from any shell.
+//
+// --max-semi-space-size=8 (MiB): on a large machine V8 lets the young generation grow to
+// 128 MiB, which a backup's allocation rate fills and keeps committed; capped, peak RSS
+// is 50 MiB lower on 1 GiB of mixed files and 200 MiB lower on 100 000 small files, at
+// no measurable cost in time. It must be given before the isolate starts (setting it
+// at run time has no effect), hence the shebang, and the re-run below repeats it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import module from 'node:module';
@@ -47,6 +53,7 @@ if (major > 24 || (major === 24 && minor >= 7)) {
     process.exit(1);
   }
   const self = fileURLToPath(import.meta.url);
-  const result = spawnSync(pinned, [self, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const flags = ['--max-semi-space-size=8'];
+  const result = spawnSync(pinned, [...flags, self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exitCode = result.status ?? 1;
 }
