@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe } from 'node:test';
+import { certificateCases, credentialsCases, serverCases } from './suite/access.ts';
+import type { Context } from './suite/context.ts';
+import { alertCases, jobCases } from './suite/operations.ts';
+import { packCases, pointCases } from './suite/packs.ts';
+import { tokenCases, usageCases, userCases } from './suite/people.ts';
+import { transactionCases } from './suite/transactions.ts';
+import { vaultCases } from './suite/vaults.ts';
+import type { Catalog } from './types.ts';
+
+/**
+ * The executable form of the Catalog contract in ./types.ts. Every backend runs it from
+ * its own test file: `catalogSuite('PostgresCatalog', () => openTestCatalog())`. Each
+ * test gets a fresh, empty catalog from `open` and closes it afterwards. Times are
+ * passed as arguments throughout, so nothing here waits or reads the clock.
+ */
+export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
+  describe(name, () => {
+    let current: Catalog | undefined;
+    beforeEach(async () => {
+      current = await open();
+    });
+    afterEach(async () => {
+      await current?.close();
+      current = undefined;
+    });
+    const ctx: Context = {
+      get catalog() {
+        assert.ok(current, 'no catalog: the factory failed');
+        return current;
+      },
+    };
+    describe('vaults', () => vaultCases(ctx));
+    describe('vault credentials', () => credentialsCases(ctx));
+    describe('uploaded certificates', () => certificateCases(ctx));
+    describe('servers', () => serverCases(ctx));
+    describe('packs', () => packCases(ctx));
+    describe('recovery points', () => pointCases(ctx));
+    describe('jobs', () => jobCases(ctx));
+    describe('alerts', () => alertCases(ctx));
+    describe('users', () => userCases(ctx));
+    describe('API tokens', () => tokenCases(ctx));
+    describe('usage history', () => usageCases(ctx));
+    describe('transactions', () => transactionCases(ctx));
+  });
+}

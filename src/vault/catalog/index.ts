@@ -1,0 +1,11 @@
+// The vault's catalog: vaults, credentials, certificates, registered servers, packs and
+// recovery points (pack references as bitmaps), jobs, alerts, people and usage history.
+// It accelerates the vault and stores its policy; blob storage stays the source of truth
+// and the catalog can be rebuilt from it. `Catalog` is the contract, `SqliteCatalog` the
+// embedded backend. The shared test suite (./catalog-suite.ts) is not re-exported: it
+// imports node:test. This folder imports only from src/errors and src/util.
+
+export * as bitmap from './bitmap.ts';
+export { MIGRATIONS, type Migration, pendingMigrations } from './migrations.ts';
+export { SqliteCatalog, type SqliteCatalogOptions } from './sqlite.ts';
+export * from './types.ts';

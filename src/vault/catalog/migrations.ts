@@ -1,0 +1,194 @@
+import { ConflictError, IntegrityError } from '../../errors/index.ts';
+
+// The catalog schema as numbered migrations, shared by every backend. A migration is
+// never edited once released: change the schema by appending one. Each backend records
+// applied versions in `schema_migrations (version, name, applied_at)`.
+//
+// Portability to PostgreSQL: times and sizes are BIGINT (SQLite reads them as INTEGER);
+// ids are TEXT; JSON is TEXT (JSONB would be more idiomatic, TEXT works in both);
+// partial unique indexes, ON CONFLICT ... DO UPDATE and RETURNING exist in both; the
+// boolean is INTEGER 0/1, which works in both (BOOLEAN would be idiomatic there). Not
+// portable, marked where used: BLOB, which the PostgreSQL backend must write BYTEA.
+// Enumerations (role, status, ...) are checked in code, not by CHECK constraints, so
+// adding a value needs no table rebuild in SQLite.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const INITIAL_SCHEMA = `
+CREATE TABLE vaults (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  region TEXT NOT NULL,
+  quota_bytes BIGINT,
+  soft_delete_days INTEGER NOT NULL,
+  immutable INTEGER NOT NULL,
+  policy TEXT,
+  created_at BIGINT NOT NULL,
+  deleted_at BIGINT
+);
+
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  secret_hash TEXT NOT NULL UNIQUE,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  superseded_at BIGINT
+);
+CREATE INDEX credentials_vault ON credentials (vault_id);
+
+CREATE TABLE certificates (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  fingerprint256 TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL,
+  not_after BIGINT NOT NULL,
+  uploaded_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+CREATE INDEX certificates_vault ON certificates (vault_id);
+
+CREATE TABLE servers (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  name TEXT NOT NULL,
+  cert_fingerprint TEXT NOT NULL UNIQUE,
+  cert_not_after BIGINT NOT NULL,
+  via TEXT NOT NULL,
+  registered_at BIGINT NOT NULL,
+  last_seen_at BIGINT,
+  next_pack_seq BIGINT NOT NULL DEFAULT 0,
+  UNIQUE (vault_id, name)
+);
+
+CREATE TABLE packs (
+  server_id TEXT NOT NULL REFERENCES servers (id),
+  seq BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  condemned_at BIGINT,
+  deleted_at BIGINT,
+  PRIMARY KEY (server_id, seq)
+);
+CREATE UNIQUE INDEX packs_live_name ON packs (server_id, name) WHERE deleted_at IS NULL;
+CREATE INDEX packs_name ON packs (server_id, name);
+
+CREATE TABLE recovery_points (
+  id TEXT PRIMARY KEY,
+  server_id TEXT NOT NULL REFERENCES servers (id),
+  snapshot_name TEXT NOT NULL,
+  time BIGINT NOT NULL,
+  stats TEXT NOT NULL,
+  packs BLOB NOT NULL, -- not portable: BYTEA in PostgreSQL
+  pack_count BIGINT NOT NULL,
+  committed_at BIGINT NOT NULL,
+  soft_deleted_at BIGINT,
+  deleted_at BIGINT,
+  UNIQUE (server_id, snapshot_name)
+);
+CREATE INDEX recovery_points_server_time ON recovery_points (server_id, time);
+
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  server_id TEXT REFERENCES servers (id),
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  bytes BIGINT NOT NULL,
+  error TEXT,
+  skipped_files TEXT NOT NULL
+);
+CREATE INDEX jobs_vault_started ON jobs (vault_id, started_at);
+
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  server_id TEXT REFERENCES servers (id),
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  raised_at BIGINT NOT NULL,
+  last_raised_at BIGINT NOT NULL,
+  occurrences BIGINT NOT NULL,
+  acknowledged_at BIGINT,
+  resolved_at BIGINT
+);
+CREATE UNIQUE INDEX alerts_open_key ON alerts (vault_id, dedupe_key) WHERE resolved_at IS NULL;
+CREATE INDEX alerts_vault_raised ON alerts (vault_id, raised_at);
+
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  vault_id TEXT REFERENCES vaults (id),
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT,
+  revoked_at BIGINT
+);
+
+-- server_id is '' for the vault's own totals, not NULL: NULLs never collide in a primary
+-- key or unique index (SQLite, PostgreSQL < 15), which would defeat the upsert. Hence no
+-- foreign key on it either; history may outlive a server anyway.
+CREATE TABLE usage_history (
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  server_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  protected_bytes BIGINT NOT NULL,
+  stored_bytes BIGINT NOT NULL,
+  breakdown TEXT NOT NULL,
+  PRIMARY KEY (vault_id, server_id, day)
+);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: INITIAL_SCHEMA }];
+
+/**
+ * The migrations still to apply to a catalog that recorded `applied`, in order.
+ * Refuses a catalog written by a newer Offsite (it recorded versions this build does not
+ * know) and one whose history has a hole (a known version missing below an applied one).
+ */
+export function pendingMigrations(
+  applied: readonly number[],
+  known: readonly Migration[] = MIGRATIONS,
+): Migration[] {
+  const knownVersions = new Set(known.map((m) => m.version));
+  const unknown = applied.filter((v) => !knownVersions.has(v)).sort((a, b) => a - b);
+  if (unknown.length > 0) {
+    throw new ConflictError(
+      'CATALOG_TOO_NEW',
+      `the catalog has schema version ${unknown.join(', ')}, which this Offsite does not know ` +
+        `(it knows up to ${Math.max(0, ...knownVersions)})`,
+      { hint: 'run a newer Offsite against this catalog, or rebuild the catalog from storage' },
+    );
+  }
+  const done = new Set(applied);
+  const pending = known.filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version);
+  const newestApplied = Math.max(0, ...applied);
+  const hole = pending.find((m) => m.version < newestApplied);
+  if (hole) {
+    throw new IntegrityError(
+      'CATALOG_MIGRATION_MISSING',
+      `the catalog has schema version ${newestApplied} but lacks migration ${hole.version} (${hole.name})`,
+      { hint: 'restore the catalog from a backup, or rebuild it from storage' },
+    );
+  }
+  return pending;
+}
