@@ -21,21 +21,27 @@ function matches(ref: SnapshotRef, filter: SnapshotFilter): boolean {
   return !filter.tags || filter.tags.every((t) => s.tags.includes(t));
 }
 
-/** Every snapshot, oldest first. Each is read and authenticated. */
+/**
+ * Every snapshot, oldest first. Each is read and authenticated. One that disappears
+ * between the listing and its read was forgotten meanwhile (forget runs beside backups):
+ * it is left out, not an error.
+ */
 export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {}): Promise<SnapshotRef[]> {
   const ids = await repo.listFiles('snapshot');
   const limit = new Semaphore(16);
-  const refs = await Promise.all(
-    ids.map((id) =>
-      limit.run(async () => ({
-        id,
-        snapshot: decodeSnapshot(await repo.loadFile('snapshot', id), `snapshots/${id}`),
-      })),
-    ),
-  );
+  const refs = await Promise.all(ids.map((id) => limit.run(() => readIfPresent(repo, id))));
   return refs
-    .filter((r) => matches(r, filter))
+    .filter((r): r is SnapshotRef => r !== undefined && matches(r, filter))
     .sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+}
+
+async function readIfPresent(repo: Repository, id: string): Promise<SnapshotRef | undefined> {
+  try {
+    return { id, snapshot: decodeSnapshot(await repo.loadFile('snapshot', id), `snapshots/${id}`) };
+  } catch (err) {
+    if (err instanceof NotFoundError && err.code === 'OBJECT_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 /** "latest" or a unique prefix (at least 4 hex digits) of a snapshot id. */
