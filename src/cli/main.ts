@@ -17,7 +17,9 @@ import { lsCommand } from './commands/ls.ts';
 import { pruneCommand } from './commands/prune.ts';
 import { repairCommand } from './commands/repair.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { serverCommand } from './commands/server.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
+import { vaultCommand } from './commands/vault.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { makeOutput } from './output.ts';
 
@@ -37,6 +39,8 @@ const COMMANDS: Command[] = [
   pruneCommand,
   repairCommand,
   certCommand,
+  serverCommand,
+  vaultCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [

@@ -1,0 +1,51 @@
+import { parseRegion, startServer } from '../../server/index.ts';
+import { type Command, list, str, UsageError } from '../command.ts';
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'run the vault server (HTTPS API over the catalog)',
+  usage: 'offsite server --data DIR [--listen HOST:PORT] [--region NAME=file:///PATH]...',
+  details:
+    'The first start in DIR creates the catalog, a CA (ca.pem; ca-key.pem mode 0600), the server\n' +
+    'certificate and an admin API token (DIR/admin-token, mode 0600); later starts reuse them.\n' +
+    'Without --region there is one region, local, in DIR/regions/local. Request logs are JSON\n' +
+    'lines on stderr. SIGINT or SIGTERM stops it gracefully.',
+  options: {
+    data: { type: 'string' },
+    listen: { type: 'string' },
+    region: { type: 'string', multiple: true },
+  },
+  optionHelp: [
+    ['--data DIR', 'the server data folder (created if missing)'],
+    ['--listen HOST:PORT', 'address to listen on (default 127.0.0.1:8443; port 0 picks a free one)'],
+    ['--region NAME=URL', 'a storage region, file:///absolute/path (repeatable)'],
+  ],
+  async run(ctx) {
+    const dataDir = str(ctx.values, 'data');
+    if (!dataDir) throw new UsageError('give --data DIR');
+    const server = await startServer({
+      dataDir,
+      listen: str(ctx.values, 'listen') ?? '127.0.0.1:8443',
+      regions: list(ctx.values, 'region').map(parseRegion),
+    });
+    const regions = server.regions.map((r) => `${r.name}=${r.url}`);
+    ctx.out.data({
+      url: server.url,
+      adminTokenFile: server.files.adminToken,
+      caCert: server.files.caCert,
+      regions: server.regions,
+    });
+    ctx.out.line(`offsite server listening on ${server.url}`);
+    ctx.out.line(`admin token: ${server.files.adminToken} (send it as "Authorization: Bearer TOKEN")`);
+    ctx.out.line(`CA certificate: ${server.files.caCert} (clients trust it via OFFSITE_CA_CERT)`);
+    ctx.out.line(`regions: ${regions.join(', ')}`);
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    ctx.out.note(`offsite server: ${signal}, finishing requests in flight`);
+    await server.close();
+    ctx.out.note('offsite server: stopped');
+    return 0;
+  },
+};

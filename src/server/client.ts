@@ -1,0 +1,103 @@
+import { request } from 'node:https';
+import { AuthError, BadInputError, errnoCode, TransientError } from '../errors/index.ts';
+import { errorFromResponse } from './http-status.ts';
+
+// A small HTTPS client of the vault API for the CLI: JSON in, JSON out, trusting only
+// the vault's CA. Errors come back as the server's own codes, messages and hints.
+
+export interface ClientOptions {
+  /** https://host:port */
+  server: string;
+  token: string;
+  /** PEM of the CA that issued the server's certificate; nothing else is trusted. */
+  caPem: string;
+  timeoutMs?: number;
+}
+
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
+
+function baseUrl(server: string): URL {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new BadInputError('BAD_SERVER_URL', `"${server}" is not a URL`, {
+      hint: 'e.g. https://vault.example:8443',
+    });
+  }
+  if (url.protocol !== 'https:') {
+    throw new BadInputError('BAD_SERVER_URL', 'the server URL must start with https://');
+  }
+  return url;
+}
+
+function connectionError(err: unknown, server: string): Error {
+  const code = errnoCode(err) ?? '';
+  if (TLS_TRUST_CODES.has(code)) {
+    return new AuthError('SERVER_NOT_TRUSTED', `the certificate of ${server} is not trusted (${code})`, {
+      hint: 'set OFFSITE_CA_CERT to the ca.pem of this vault server, and use a host name its certificate covers',
+    });
+  }
+  return new TransientError('SERVER_UNREACHABLE', `cannot reach ${server}: ${code || String(err)}`, {
+    hint: 'check OFFSITE_SERVER and that the server is running',
+    cause: err,
+  });
+}
+
+function parse(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export class ServerClient {
+  readonly #options: ClientOptions;
+  readonly #base: URL;
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.#base = baseUrl(options.server);
+  }
+
+  /** The parsed JSON answer; a non-2xx answer throws the server's error. */
+  call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = new URL(path, this.#base);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = request(url, {
+        method,
+        ca: this.#options.caPem,
+        timeout: this.#options.timeoutMs ?? 30_000,
+        headers: {
+          authorization: `Bearer ${this.#options.token}`,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+        },
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(connectionError(err, this.#base.origin)));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(connectionError(err, this.#base.origin)));
+        res.on('end', () => {
+          const answer = parse(Buffer.concat(chunks).toString('utf8'));
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve(answer);
+          else reject(errorFromResponse(status, answer));
+        });
+      });
+      req.end(payload);
+    });
+  }
+}

@@ -1,0 +1,93 @@
+import {
+  AuthError,
+  BadInputError,
+  ConflictError,
+  type ErrorKind,
+  IntegrityError,
+  isOffsiteError,
+  NotFoundError,
+  OffsiteError,
+  QuotaError,
+  TransientError,
+} from '../errors/index.ts';
+
+// The one place where failures become HTTP statuses. The server answers every error with
+// statusFor() and errorBody(); the client turns a status back into the same kind with
+// errorFromResponse(), which reads this map the other way round.
+
+/**
+ * Why these: `auth` is 401 (who are you?) — a known caller without the right role gets the
+ * FORBIDDEN code below (403). `integrity` is 500: it means data the server holds failed
+ * verification, which the caller cannot fix; an upload whose checksum does not match is
+ * raised as bad-input. `quota` is 507, as DESIGN.md §4 asks. `transient` is 503 so clients
+ * retry.
+ */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  'bad-input': 400,
+  auth: 401,
+  'not-found': 404,
+  conflict: 409,
+  internal: 500,
+  integrity: 500,
+  transient: 503,
+  quota: 507,
+};
+
+/** Codes whose HTTP meaning is finer than their kind; these exist only at the HTTP layer. */
+export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+};
+
+export type ErrorBody = { error: string; message: string; hint?: string };
+
+export function statusFor(err: unknown): number {
+  if (!isOffsiteError(err)) return 500;
+  return STATUS_BY_CODE[err.code] ?? STATUS_BY_KIND[err.kind];
+}
+
+/** The JSON body of an error answer. Anything that is not an OffsiteError is a bug: say little. */
+export function errorBody(err: unknown): ErrorBody {
+  if (!isOffsiteError(err)) {
+    return { error: 'INTERNAL', message: 'the server failed unexpectedly', hint: 'see the server log' };
+  }
+  return { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+}
+
+/** 403: the token is valid but its role (or vault scope) does not allow this. */
+export function forbidden(message: string): AuthError {
+  return new AuthError('FORBIDDEN', message, { hint: 'use a token with a higher role' });
+}
+
+type Make = (code: string, message: string, options: { hint?: string }) => OffsiteError;
+
+const MAKERS: Readonly<Record<ErrorKind, Make>> = {
+  'bad-input': (c, m, o) => new BadInputError(c, m, o),
+  auth: (c, m, o) => new AuthError(c, m, o),
+  'not-found': (c, m, o) => new NotFoundError(c, m, o),
+  conflict: (c, m, o) => new ConflictError(c, m, o),
+  integrity: (c, m, o) => new IntegrityError(c, m, o),
+  internal: (c, m, o) => new OffsiteError('internal', c, m, o),
+  transient: (c, m, o) => new TransientError(c, m, o),
+  quota: (c, m, o) => new QuotaError(c, m, o),
+};
+
+function kindForStatus(status: number, code: string): ErrorKind {
+  if (STATUS_BY_CODE[code] !== undefined) return code === 'FORBIDDEN' ? 'auth' : 'bad-input';
+  const kinds = Object.keys(STATUS_BY_KIND) as ErrorKind[];
+  const kind = kinds.find((k) => STATUS_BY_KIND[k] === status);
+  if (kind) return kind;
+  if (status >= 500) return 'transient';
+  return 'bad-input';
+}
+
+/** The error a client raises for a non-2xx answer, with the server's code, message and hint. */
+export function errorFromResponse(status: number, body: unknown): OffsiteError {
+  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const code = typeof fields.error === 'string' ? fields.error : `HTTP_${status}`;
+  const message = typeof fields.message === 'string' ? fields.message : `the server answered HTTP ${status}`;
+  const hint = typeof fields.hint === 'string' ? fields.hint : undefined;
+  return MAKERS[kindForStatus(status, code)](code, message, hint ? { hint } : {});
+}

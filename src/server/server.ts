@@ -1,0 +1,237 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { BadInputError, isOffsiteError } from '../errors/index.ts';
+import { authenticate, requireRole } from './auth.ts';
+import { BodyTooLargeError, readJson } from './body.ts';
+import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { errorBody, statusFor } from './http-status.ts';
+import { parseListen, urlFor } from './listen.ts';
+import { RequestMetrics, UNMATCHED } from './metrics.ts';
+import { MethodNotAllowedError, Router } from './router.ts';
+import { routeTable } from './routes.ts';
+import type { Region, RouteResult, Services } from './types.ts';
+
+// The vault server: node:https (TLS 1.2+, client certificates requested but not yet
+// required) over the route table, one error handler, one JSON log line per request.
+
+export type LogEntry = Record<string, unknown>;
+export type Logger = (entry: LogEntry) => void;
+
+/** One JSON object per line on stderr. */
+export const stderrLogger: Logger = (entry) => {
+  process.stderr.write(`${JSON.stringify(entry)}\n`);
+};
+
+export interface ServerOptions {
+  dataDir: string;
+  /** 'HOST:PORT'; port 0 picks a free one. */
+  listen: string;
+  /** Empty: one region "local" in DATA_DIR/regions/local. */
+  regions?: readonly Region[];
+  log?: Logger;
+  /** How long close() lets in-flight requests run before cutting them; default 10 s. */
+  closeTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  caPem: string;
+  files: DataFiles;
+  regions: readonly Region[];
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the catalog. */
+  close(): Promise<void>;
+}
+
+const MAX_LOGGED_PATH = 200;
+
+function splitUrl(raw: string | undefined): { pathname: string; query: URLSearchParams } {
+  const url = raw ?? '/';
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  if (!pathname.startsWith('/')) throw new BadInputError('BAD_PATH', 'the request path must start with /');
+  return { pathname, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+}
+
+function send(res: ServerResponse, status: number, result: RouteResult): void {
+  const text = result.contentType ? String(result.body) : JSON.stringify(result.body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', result.contentType ?? 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const status = statusFor(err);
+  if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  if (err instanceof BodyTooLargeError && err.undrained) res.setHeader('Connection', 'close');
+  send(res, status, { body: errorBody(err) });
+}
+
+interface Handler {
+  router: Router;
+  services: Services;
+  metrics: RequestMetrics;
+  log: Logger;
+  isClosing: () => boolean;
+}
+
+/** What the log line needs to know about a request once it is answered. */
+interface Outcome {
+  route: string;
+  error?: string;
+}
+
+async function answer(
+  h: Handler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Outcome,
+): Promise<void> {
+  const { pathname, query } = splitUrl(req.url);
+  const { route, params } = h.router.match(req.method ?? '', pathname);
+  outcome.route = route.path;
+  const token =
+    route.auth === 'token' ? await authenticate(req, h.services.catalog, h.services.now()) : undefined;
+  if (token && route.minRole) requireRole(token, route.minRole);
+  const body = await readJson(req, route.bodyLimit);
+  const result = await route.handler({ params, query, body, token, services: h.services, request: req });
+  if (h.isClosing()) res.setHeader('Connection', 'close');
+  send(res, result.status ?? 200, result);
+}
+
+function logRequest(
+  h: Handler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: Outcome,
+  started: number,
+) {
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  // 499 (as nginx logs it): the client went away before the answer was complete.
+  const status = res.writableFinished ? res.statusCode : 499;
+  h.metrics.record(req.method ?? '', outcome.route, status, ms);
+  // The path only: no query string, no headers, so a token can never reach the log.
+  const path = (req.url ?? '').split('?')[0]!.slice(0, MAX_LOGGED_PATH);
+  const { route, error } = outcome;
+  h.log({
+    time: new Date().toISOString(),
+    msg: 'request',
+    method: req.method,
+    path,
+    route,
+    status,
+    ms,
+    error,
+  });
+}
+
+function onRequest(h: Handler, req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now();
+  const outcome: Outcome = { route: UNMATCHED };
+  if (h.isClosing()) res.setHeader('Connection', 'close');
+  res.on('close', () => logRequest(h, req, res, outcome, started));
+  answer(h, req, res, outcome).catch((err: unknown) => {
+    outcome.error = isOffsiteError(err) ? err.code : 'INTERNAL';
+    if (!isOffsiteError(err)) {
+      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      h.log({ time: new Date().toISOString(), msg: 'unexpected error', level: 'error', error: detail });
+    }
+    if (h.isClosing() && !res.headersSent) res.setHeader('Connection', 'close');
+    sendError(res, err);
+  });
+}
+
+function tlsServer(boot: Bootstrapped, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  return createServer(
+    {
+      key: boot.tls.keyPem,
+      cert: boot.tls.certPem,
+      ca: boot.caPem,
+      minVersion: 'TLSv1.2',
+      // Agents will authenticate with client certificates; people use tokens, so a
+      // connection without one is allowed and each route decides.
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    handler,
+  );
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      reject(
+        new BadInputError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${err.message}`, {
+          hint: 'choose another --listen address or stop what is using it',
+        }),
+      );
+    };
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closer(server: Server, boot: Bootstrapped, timeoutMs: number, setClosing: () => void) {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= (async () => {
+      setClosing();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+      await stopped;
+      clearTimeout(timer);
+      await boot.catalog.close();
+    })();
+    return closing;
+  };
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { host, port } = parseListen(options.listen);
+  const boot = await bootstrap({ dataDir: options.dataDir, host, regions: options.regions ?? [] });
+  const metrics = new RequestMetrics();
+  let closing = false;
+  const h: Handler = {
+    router: new Router(routeTable()),
+    services: {
+      catalog: boot.catalog,
+      regions: boot.regions,
+      now: Date.now,
+      metricsText: () => metrics.text(),
+    },
+    metrics,
+    log: options.log ?? stderrLogger,
+    isClosing: () => closing,
+  };
+  const server = tlsServer(boot, (req, res) => onRequest(h, req, res));
+  let bound: number;
+  try {
+    bound = await listenOn(server, host, port);
+  } catch (err) {
+    await boot.catalog.close();
+    throw err;
+  }
+  return {
+    url: urlFor(host, bound),
+    port: bound,
+    caPem: boot.caPem,
+    files: boot.files,
+    regions: boot.regions,
+    close: closer(server, boot, options.closeTimeoutMs ?? 10_000, () => {
+      closing = true;
+    }),
+  };
+}
