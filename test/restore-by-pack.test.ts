@@ -113,6 +113,33 @@ describe('restore by pack', () => {
     assert.ok(mostOpen <= 2 + 2 * 16 + 1, `at most ${mostOpen} created files open at once`);
   });
 
+  it('an unexpected error (a bug, not a file problem) fails the whole restore, never silently', async (t) => {
+    const dir = await tempDir(t);
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'f'), randomBytes(3000));
+    const { path, repo } = await smallRepo(dir);
+    const saved = await backup(repo, { paths: [src] });
+    const reader = await reopened(path);
+    const nodes = await descend(reader, await reader.loadTree(Buffer.from(saved.snapshot.tree, 'hex')), src);
+    const targets = nodes.map((node) => ({ path: Buffer.from(join(dir, 'out-f')), node }));
+    const bug = new TypeError('a bug in the caller');
+    await assert.rejects(
+      writeContents(reader, targets, {
+        create: async () => {
+          throw bug;
+        },
+        finished: async () => {},
+        // As the restorer does: errors that are not a file's problem are rethrown.
+        failed: (_target, err) => {
+          throw err;
+        },
+        wrote: () => {},
+      }),
+      (err) => err === bug,
+    );
+  });
+
   it('a damaged pack fails only the files that use its blob, each named once', async (t) => {
     const dir = await tempDir(t);
     const src = join(dir, 'src');

@@ -95,10 +95,13 @@ class ContentWriter {
   readonly #repo: Repository;
   readonly #events: ContentEvents;
   readonly #writes = new Semaphore(WRITES_IN_FLIGHT);
-  readonly #open = new Map<FileState, true>();
+  /** Files holding a descriptor, least recently used first (a Set keeps insertion order). */
+  readonly #open = new Set<FileState>();
   readonly #empty: FileState[] = [];
   /** Writes, metadata and closes still running. */
   readonly #running = new Set<Promise<void>>();
+  /** The first unexpected failure of running work (a bug, not a file's error): drain rethrows it. */
+  #broken: { err: unknown } | undefined;
 
   readonly #maxOpen: number;
   readonly #openers: BlobOpeners;
@@ -236,8 +239,13 @@ class ContentWriter {
 
   #track(work: Promise<void>): void {
     this.#running.add(work);
-    const done = () => this.#running.delete(work);
-    work.then(done, done);
+    work.then(
+      () => this.#running.delete(work),
+      (err: unknown) => {
+        this.#running.delete(work);
+        this.#broken ??= { err };
+      },
+    );
   }
 
   /** A close can report a failed write-back (e.g. on a network file system). */
@@ -253,7 +261,7 @@ class ContentWriter {
   async #handle(file: FileState): Promise<FileHandle> {
     if (file.handle) {
       this.#open.delete(file);
-      this.#open.set(file, true);
+      this.#open.add(file);
       return file.handle;
     }
     file.opening ??= file.created ? open(file.target.path, REOPEN) : this.#events.create(file.target.path);
@@ -261,19 +269,15 @@ class ContentWriter {
     file.opening = undefined;
     file.created = true;
     file.handle = handle;
-    this.#open.set(file, true);
+    this.#open.add(file);
     this.#evict();
     return handle;
   }
 
   #evict(): void {
-    for (const file of this.#open.keys()) {
+    for (const file of this.#open) {
       if (this.#open.size <= this.#maxOpen) return;
-      if (file.writing > 0 || !file.handle) continue;
-      this.#open.delete(file);
-      const handle = file.handle;
-      file.handle = undefined;
-      this.#track(this.#close(file, handle));
+      this.#closeIfIdle(file);
     }
   }
 
@@ -294,7 +298,6 @@ class ContentWriter {
   #failUses(blob: PlannedBlob, err: unknown): void {
     for (const use of blob.uses) {
       this.#fail(use.file, err);
-      use.file.remaining--;
       this.#closeIfIdle(use.file);
     }
   }
@@ -316,6 +319,7 @@ class ContentWriter {
   /** Waits for every write, metadata and close still running. */
   async drain(): Promise<void> {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    if (this.#broken) throw this.#broken.err;
   }
 }
 
