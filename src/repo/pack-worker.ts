@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressSync } from './compress.ts';
 import { type FinishedPack, PackBuilder } from './pack.ts';
+import { asBuffer } from './transfer.ts';
 
 export interface PackWorkerConfig {
   encKey: Uint8Array;
@@ -32,10 +33,6 @@ const port = parentPort!;
 const config = workerData as PackWorkerConfig;
 const encKey = Buffer.from(config.encKey);
 const builders = new Map<number, PackBuilder>();
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 function send(reply: WorkerReply): void {
   // A finished pack owns its buffer (PackBuilder.finish) and a blob's buffer goes back

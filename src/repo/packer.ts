@@ -8,6 +8,7 @@ import type { IndexedPack } from './index-file.ts';
 import type { FinishedPack } from './pack.ts';
 import type { PackWorkerConfig, WorkerReply, WorkerRequest } from './pack-worker.ts';
 import { packName, type Repository } from './repository.ts';
+import { asBuffer } from './transfer.ts';
 
 export interface PackerStats {
   blobsAdded: number;
@@ -77,12 +78,11 @@ class PackWorker {
 
 /** Structured clone turns Buffers into Uint8Arrays; give them their methods back. */
 function restorePack(pack: FinishedPack): FinishedPack {
-  const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   return {
-    id: buf(pack.id),
-    salt: buf(pack.salt),
-    bytes: buf(pack.bytes),
-    entries: pack.entries.map((e) => ({ ...e, id: buf(e.id) })),
+    id: asBuffer(pack.id),
+    salt: asBuffer(pack.salt),
+    bytes: asBuffer(pack.bytes),
+    entries: pack.entries.map((e) => ({ ...e, id: asBuffer(e.id) })),
   };
 }
 

@@ -3,12 +3,13 @@ import { ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts
 import type { BlobStore } from '../storage/index.ts';
 import { Semaphore } from '../util/index.ts';
 import { BLOB_TREE, BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
+import { checkedPlain, unseal } from './blob-open.ts';
 import { Chunker, gearTable } from './chunker.ts';
 import { compress, decompress } from './compress.ts';
 import { decodeConfig, newConfig, type RepoConfig } from './config.ts';
 import { checkPassphraseStrength, type KdfParams } from './crypto/kdf.ts';
 import { keysFromMaster, newMasterSecret, type RepoKeys } from './crypto/keys.ts';
-import { hex, openBlob, openFile, packKey, sealFile } from './crypto/seal.ts';
+import { hex, openFile, packKey, sealFile } from './crypto/seal.ts';
 import { condemnedPacks, scanMarkers } from './gc-markers.ts';
 import { decodeIndex, encodeIndex, type IndexedPack, type IndexFile } from './index-file.ts';
 import { addKeySlot, type KeySlot, unlock } from './keyring.ts';
@@ -241,24 +242,9 @@ export class Repository {
     const loc = this.locate(id, type);
     const where = this.packObject(loc.packIndex);
     const sealed = await this.store.get(where, { offset: loc.offset, length: loc.length });
-    return this.openStoredBlob(id, loc, sealed, where);
-  }
-
-  /** The plaintext of a blob read from its pack: authenticated, decompressed, id checked. */
-  async openStoredBlob(id: Buffer, loc: BlobLocation, sealed: Buffer, where: string): Promise<Buffer> {
-    const stored = openBlob(
-      this.#packKey(loc.packIndex),
-      { type: loc.type, compressed: loc.compressed, id, offset: loc.offset },
-      sealed,
-      where,
-    );
+    const stored = unseal(this.#packKey(loc.packIndex), id, loc, sealed, where);
     const plain = loc.compressed ? await decompress(stored, loc.rawLength, where) : stored;
-    if (plain.length !== loc.rawLength || !this.blobId(plain).equals(id)) {
-      throw new IntegrityError('ID_MISMATCH', `blob ${hex(id)} in ${where} does not match its id`, {
-        object: where,
-      });
-    }
-    return plain;
+    return checkedPlain(plain, id, loc, where, (data) => this.blobId(data));
   }
 
   async loadTree(id: Buffer): Promise<TreeNode[]> {

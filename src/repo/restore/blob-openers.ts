@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../../errors/index.ts';
 import type { BlobLocation } from '../blob-index.ts';
 import type { Repository } from '../repository.ts';
+import { asBuffer, transferable } from '../transfer.ts';
 import type { BlobWorkerConfig, RunBlob, RunReply, RunRequest } from './blob-worker.ts';
 
 /** A blob of a run to open: its id and where it sits. */
@@ -46,7 +47,7 @@ export class BlobOpeners {
       seq,
       salt: this.#repo.index.packSalt(packIndex),
       where,
-      bytes: movable(bytes),
+      bytes: transferable(bytes),
       start,
       blobs: run.map(({ id, loc }) => runBlob(id, loc)),
     };
@@ -97,21 +98,6 @@ function runBlob(id: Buffer, loc: BlobLocation): RunBlob {
   return { id, type, compressed, offset, length, rawLength };
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 function integrity(error: { code: string; message: string }, where: string): IntegrityError {
   return new IntegrityError(error.code, error.message, { object: where });
-}
-
-/** Bytes that can be transferred: a view (e.g. of Node's shared pool) is copied first. */
-function movable(bytes: Buffer): Uint8Array {
-  if (
-    bytes.byteOffset === 0 &&
-    bytes.buffer.byteLength === bytes.length &&
-    bytes.buffer instanceof ArrayBuffer
-  )
-    return bytes;
-  return new Uint8Array(bytes);
 }

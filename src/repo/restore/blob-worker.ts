@@ -3,10 +3,13 @@
 //   in:  { seq, salt, where, bytes, start, blobs: [{ id, type, compressed, offset, length, rawLength }] }
 //   out: { seq, results: [{ plain } | { error: { code, message } }] }
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
-import { isMarkedAsUntransferable, parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { isOffsiteError } from '../../errors/index.ts';
+import type { BlobType } from '../blob-index.ts';
+import { checkedPlain, unseal } from '../blob-open.ts';
 import { decompressSync } from '../compress.ts';
-import { openBlob, packKey } from '../crypto/seal.ts';
+import { packKey } from '../crypto/seal.ts';
+import { asBuffer, transferable } from '../transfer.ts';
 
 export interface BlobWorkerConfig {
   encKey: Uint8Array;
@@ -15,7 +18,7 @@ export interface BlobWorkerConfig {
 
 export interface RunBlob {
   id: Uint8Array;
-  type: number;
+  type: BlobType;
   compressed: boolean;
   offset: number;
   length: number;
@@ -43,46 +46,24 @@ const port = parentPort!;
 const config = workerData as BlobWorkerConfig;
 const encKey = Buffer.from(config.encKey);
 const idKey = createSecretKey(Buffer.from(config.idKey));
-
-function view(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+const blobId = (data: Uint8Array) => createHmac('sha256', idKey).update(data).digest();
 
 function openOne(key: KeyObject, run: RunRequest, blob: RunBlob): Buffer {
-  const id = view(blob.id);
+  const id = asBuffer(blob.id);
   const at = blob.offset - run.start;
-  const sealed = view(run.bytes).subarray(at, at + blob.length);
-  const header = { type: blob.type, compressed: blob.compressed, id, offset: blob.offset };
-  const stored = openBlob(key, header, sealed, run.where);
+  const sealed = asBuffer(run.bytes).subarray(at, at + blob.length);
+  const stored = unseal(key, id, blob, sealed, run.where);
   const plain = blob.compressed ? decompressSync(stored, blob.rawLength, run.where) : stored;
-  if (plain.length !== blob.rawLength || !createHmac('sha256', idKey).update(plain).digest().equals(id)) {
-    throw Object.assign(new Error(`blob ${id.toString('hex')} in ${run.where} does not match its id`), {
-      code: 'ID_MISMATCH',
-    });
-  }
-  return plain;
-}
-
-/**
- * Plaintext that can move to the main thread without a copy: outputs of zstd and of the
- * cipher mostly have ArrayBuffers of their own (a view of zstd's slightly larger output
- * buffer moves whole). Node's shared pools are marked untransferable; a small or pooled
- * plaintext is copied.
- */
-function movable(plain: Buffer): Uint8Array {
-  const buffer = plain.buffer;
-  const own = buffer instanceof ArrayBuffer && !isMarkedAsUntransferable(buffer);
-  if (plain.length >= 4096 && own && buffer.byteLength - plain.length < 4096) return plain;
-  return new Uint8Array(plain);
+  return checkedPlain(plain, id, blob, run.where, blobId);
 }
 
 port.on('message', (run: RunRequest) => {
-  const key = packKey(encKey, view(run.salt));
+  const key = packKey(encKey, asBuffer(run.salt));
   const results: RunResult[] = run.blobs.map((blob) => {
     try {
-      return { plain: movable(openOne(key, run, blob)) };
+      return { plain: transferable(openOne(key, run, blob)) };
     } catch (err) {
-      const code = isOffsiteError(err) ? err.code : ((err as { code?: string }).code ?? 'CORRUPT_BLOB');
+      const code = isOffsiteError(err) ? err.code : 'CORRUPT_BLOB';
       return { error: { code, message: err instanceof Error ? err.message : String(err) } };
     }
   });
