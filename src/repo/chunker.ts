@@ -245,7 +245,7 @@ export async function* chunkFile(
 
 /** Larger files (or one that grew past its size hint): reads from offset 0 through a recycled working buffer. */
 async function* chunkStream(handle: FileHandle, chunker: Chunker, readSize: number): AsyncGenerator<Buffer> {
-  const buf = takeBuffer(chunker.max + readSize);
+  const buf = largeFiles.take(chunker.max + readSize);
   try {
     let start = 0;
     let end = 0;
@@ -269,7 +269,7 @@ async function* chunkStream(handle: FileHandle, chunker: Chunker, readSize: numb
       position += read;
     }
   } finally {
-    giveBack(buf);
+    largeFiles.give(buf.buffer as ArrayBuffer);
   }
 }
 
@@ -298,19 +298,7 @@ const smallFiles = new BufferPool(64 * MiB);
 
 /**
  * Working buffers for large files are recycled too: allocating 12 MiB per file would
- * mean page faults and GC churn. Four are kept (the backup reads four files at once),
- * never shared: a buffer leaves the pool while a generator uses it.
+ * mean page faults and GC churn. Up to four wait for reuse (the backup reads at most
+ * four large files at once), in the 16 MiB size class of 8 MiB max + 4 MiB reads.
  */
-const spare: Buffer[] = [];
-const MAX_SPARE = 4;
-
-function takeBuffer(size: number): Buffer {
-  const at = spare.findIndex((b) => b.length === size);
-  if (at >= 0) return spare.splice(at, 1)[0]!;
-  return Buffer.allocUnsafeSlow(size);
-}
-
-function giveBack(buf: Buffer): void {
-  if (spare.length >= MAX_SPARE) spare.shift();
-  spare.push(buf);
-}
+const largeFiles = new BufferPool(4 * 16 * MiB);
