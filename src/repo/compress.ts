@@ -27,7 +27,6 @@ export async function compress(data: Uint8Array, level: number): Promise<Buffer 
 /** Sealed files (indexes, snapshots) have no recorded length; this bounds them. */
 const MAX_FILE_BYTES = 1 << 30;
 
-/** `rawLength` undefined: any length up to MAX_FILE_BYTES is accepted. */
 /**
  * The same, synchronously: for pack workers, which are threads of their own. The async
  * form costs the calling thread about twice the compression work in stream set-up.
@@ -39,35 +38,43 @@ export function compressSync(data: Uint8Array, level: number): Buffer | null {
   return out.length < data.length ? out : null;
 }
 
+/**
+ * Output limits for a blob of `rawLength` bytes (undefined: any length up to
+ * MAX_FILE_BYTES). The bound stops a hostile frame from expanding without limit; one
+ * byte of room spares zlib a second output buffer (of the same size) that it would
+ * allocate only to learn that nothing more comes.
+ */
+function decompressOptions(rawLength: number | undefined): { maxOutputLength: number; chunkSize: number } {
+  if (rawLength === undefined) return { maxOutputLength: MAX_FILE_BYTES, chunkSize: 1024 * 1024 };
+  return { maxOutputLength: Math.max(rawLength, 1), chunkSize: Math.max(rawLength + 1, 64) };
+}
+
+function damaged(where: string): IntegrityError {
+  return new IntegrityError('CORRUPT_BLOB', `${where}: compressed data is damaged`, { object: where });
+}
+
+/** `rawLength` undefined: any length up to MAX_FILE_BYTES is accepted. */
 export async function decompress(
   data: Uint8Array,
   rawLength: number | undefined,
   where: string,
 ): Promise<Buffer> {
   try {
-    // The bound stops a hostile frame from expanding without limit.
-    const limit = Math.max(rawLength ?? MAX_FILE_BYTES, 1);
-    const chunkSize = rawLength === undefined ? 1024 * 1024 : Math.max(rawLength, 64);
-    const out = await decompressAsync(data, { maxOutputLength: limit, chunkSize });
+    const out = await decompressAsync(data, decompressOptions(rawLength));
     if (rawLength === undefined || out.length === rawLength) return out;
   } catch {
     // reported below
   }
-  throw new IntegrityError('CORRUPT_BLOB', `${where}: compressed data is damaged`, { object: where });
+  throw damaged(where);
 }
 
 /** The same, synchronously: for restore workers, which are threads of their own. */
 export function decompressSync(data: Uint8Array, rawLength: number, where: string): Buffer {
   try {
-    // One byte of room: with an output buffer filled exactly, zlib allocates a second
-    // one (of the same size) just to learn that nothing more comes.
-    const out = zstdDecompressSync(data, {
-      maxOutputLength: Math.max(rawLength, 1),
-      chunkSize: Math.max(rawLength + 1, 64),
-    });
+    const out = zstdDecompressSync(data, decompressOptions(rawLength));
     if (out.length === rawLength) return out;
   } catch {
     // reported below
   }
-  throw new IntegrityError('CORRUPT_BLOB', `${where}: compressed data is damaged`, { object: where });
+  throw damaged(where);
 }
