@@ -7,31 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open as openFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { backup, fastKdfParams, Repository, restore } from '../src/repo/index.ts';
+import { backup, type Repository, restore } from '../src/repo/index.ts';
 import { writeContents } from '../src/repo/restore/contents.ts';
-import { ensureDir, FileStore } from '../src/storage/index.ts';
 import { tempDir } from './helpers/cli.ts';
 import { flipByte, objects } from './helpers/damage.ts';
-import { TEST_PASSPHRASE } from './helpers/repo.ts';
+import { makeRepo, reopen } from './helpers/repo.ts';
 import { compareTrees } from './helpers/tree-compare.ts';
 
 const SMALL = { chunker: { min: 512, avg: 1024, max: 4096 }, packSize: 4096 };
-
-async function smallRepo(dir: string): Promise<{ path: string; repo: Repository }> {
-  const path = join(dir, 'repo');
-  await ensureDir(path);
-  const repo = await Repository.init(new FileStore(path), TEST_PASSPHRASE, {
-    kdf: fastKdfParams(),
-    config: SMALL,
-  });
-  return { path, repo };
-}
-
-async function reopened(path: string): Promise<Repository> {
-  const repo = await Repository.open(new FileStore(path), TEST_PASSPHRASE);
-  await repo.loadIndex();
-  return repo;
-}
 
 /** 200 files of 2–40 KiB, many sharing pieces; one file repeats a piece twice; a hard link. */
 async function scatteredTree(src: string): Promise<void> {
@@ -52,13 +35,13 @@ describe('restore by pack', () => {
     const dir = await tempDir(t);
     const src = join(dir, 'src');
     await scatteredTree(src);
-    const { path, repo } = await smallRepo(dir);
+    const { path, repo } = await makeRepo(dir, SMALL);
     const saved = await backup(repo, { paths: [src] });
     const packs = await objects(path, 'data');
     assert.ok(packs.length > 300, `blobs spread over ${packs.length} packs`);
 
     const target = join(dir, 'out');
-    const result = await restore(await reopened(path), saved, { target });
+    const result = await restore(await reopen(path), saved, { target });
     assert.deepEqual(result.errors, []);
     assert.equal(result.files, 203);
     assert.deepEqual(await compareTrees(src, join(target, src)), []);
@@ -68,9 +51,9 @@ describe('restore by pack', () => {
     const dir = await tempDir(t);
     const src = join(dir, 'src');
     await scatteredTree(src);
-    const { path, repo } = await smallRepo(dir);
+    const { path, repo } = await makeRepo(dir, SMALL);
     const saved = await backup(repo, { paths: [src] });
-    const reader = await reopened(path);
+    const reader = await reopen(path);
     const nodes = await descend(
       reader,
       await reader.loadTree(Buffer.from(saved.snapshot.tree, 'hex')),
@@ -118,9 +101,9 @@ describe('restore by pack', () => {
     const src = join(dir, 'src');
     await mkdir(src);
     await writeFile(join(src, 'f'), randomBytes(3000));
-    const { path, repo } = await smallRepo(dir);
+    const { path, repo } = await makeRepo(dir, SMALL);
     const saved = await backup(repo, { paths: [src] });
-    const reader = await reopened(path);
+    const reader = await reopen(path);
     const nodes = await descend(reader, await reader.loadTree(Buffer.from(saved.snapshot.tree, 'hex')), src);
     const targets = nodes.map((node) => ({ path: Buffer.from(join(dir, 'out-f')), node }));
     const bug = new TypeError('a bug in the caller');
@@ -145,9 +128,9 @@ describe('restore by pack', () => {
     const src = join(dir, 'src');
     await mkdir(src);
     for (let i = 0; i < 20; i++) await writeFile(join(src, `f${i}`), randomBytes(3000));
-    const { path, repo } = await smallRepo(dir);
+    const { path, repo } = await makeRepo(dir, SMALL);
     const saved = await backup(repo, { paths: [src] });
-    const reader = await reopened(path);
+    const reader = await reopen(path);
     // A byte inside the first blob of f7 (its pack may hold other files' blobs too).
     const tree = await reader.loadTree(Buffer.from(saved.snapshot.tree, 'hex'));
     const srcTree = await descend(reader, tree, src);
@@ -157,7 +140,7 @@ describe('restore by pack', () => {
     await flipByte(join(path, pack), loc.offset + 10);
 
     const target = join(dir, 'out');
-    const result = await restore(await reopened(path), saved, { target });
+    const result = await restore(await reopen(path), saved, { target });
     assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
     assert.match(result.errors[0]!.path, /f7$/);
     assert.match(result.errors[0]!.message, new RegExp(pack.split('/').pop()!));

@@ -6,10 +6,14 @@ import { ensureDir, FileStore } from '../../src/storage/index.ts';
 
 export const TEST_PASSPHRASE = 'a test passphrase, long enough';
 
-export async function makeRepo(dir: string): Promise<{ path: string; repo: Repository }> {
+/** `config`: repository parameters other than the defaults (e.g. tiny packs or chunks). */
+export async function makeRepo(
+  dir: string,
+  config?: NonNullable<Parameters<typeof Repository.init>[2]>['config'],
+): Promise<{ path: string; repo: Repository }> {
   const path = join(dir, 'repo');
   await ensureDir(path);
-  const repo = await Repository.init(new FileStore(path), TEST_PASSPHRASE, { kdf: fastKdfParams() });
+  const repo = await Repository.init(new FileStore(path), TEST_PASSPHRASE, { kdf: fastKdfParams(), config });
   return { path, repo };
 }
 
