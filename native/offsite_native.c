@@ -147,6 +147,16 @@ static char *string_arg(napi_env env, napi_value value) {
   return text;
 }
 
+/* The (path, name) pair every xattr call takes; both freed by the caller, neither on failure. */
+static bool path_and_name(napi_env env, napi_value *argv, char **path, char **name) {
+  *path = path_arg(env, argv[0]);
+  if (*path == NULL) return false;
+  *name = string_arg(env, argv[1]);
+  if (*name != NULL) return true;
+  free(*path);
+  return false;
+}
+
 /* llistxattr(path) -> string[], or null when the filesystem has no xattr support. */
 static napi_value list_xattrs(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -194,13 +204,9 @@ static napi_value get_xattr(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char *path = argc == 2 ? path_arg(env, argv[0]) : NULL;
-  if (path == NULL) return NULL;
-  char *name = string_arg(env, argv[1]);
-  if (name == NULL) {
-    free(path);
-    return NULL;
-  }
+  char *path = NULL;
+  char *name = NULL;
+  if (argc != 2 || !path_and_name(env, argv, &path, &name)) return NULL;
   char *value = NULL;
   ssize_t size = 0;
   for (int attempt = 0; attempt < 8; attempt++) {
@@ -243,13 +249,9 @@ static napi_value set_xattr(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_get_buffer_info(env, argv[2], &data, &length);
-  char *path = path_arg(env, argv[0]);
-  if (path == NULL) return NULL;
-  char *name = string_arg(env, argv[1]);
-  if (name == NULL) {
-    free(path);
-    return NULL;
-  }
+  char *path = NULL;
+  char *name = NULL;
+  if (!path_and_name(env, argv, &path, &name)) return NULL;
   int rc = lsetxattr(path, name, data, length, 0);
   int err = errno;
   free(path);
@@ -262,13 +264,9 @@ static napi_value remove_xattr(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char *path = argc == 2 ? path_arg(env, argv[0]) : NULL;
-  if (path == NULL) return NULL;
-  char *name = string_arg(env, argv[1]);
-  if (name == NULL) {
-    free(path);
-    return NULL;
-  }
+  char *path = NULL;
+  char *name = NULL;
+  if (argc != 2 || !path_and_name(env, argv, &path, &name)) return NULL;
   int rc = lremovexattr(path, name);
   int err = errno;
   free(path);
