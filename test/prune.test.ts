@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backup, checkRepository, type Repository, restore } from '../src/repo/index.ts';
+import { backup, checkRepository, type Repository, restore, type SnapshotRef } from '../src/repo/index.ts';
 import { prune } from '../src/repo/prune.ts';
 import { startSession } from '../src/repo/sessions.ts';
 import { tempDir } from './helpers/cli.ts';
@@ -23,6 +23,16 @@ async function files(dir: string, name: string, count: number, size: number, see
     await writeFile(join(root, `f${seed}-${i}`), randomBytes(size));
   }
   return root;
+}
+
+/** The repository checks clean reading every byte, and `snapshot` restores `source` exactly. */
+async function assertIntact(dir: string, path: string, snapshot: SnapshotRef, source: string): Promise<void> {
+  const check = await checkRepository(await reopen(path), { readData: true });
+  assert.deepEqual(check.problems, []);
+  const target = join(dir, 'out');
+  const result = await restore(await reopen(path), snapshot, { target });
+  assert.deepEqual(result.errors, []);
+  assert.deepEqual(await compareTrees(source, join(target, source)), []);
 }
 
 async function forget(repo: Repository, id: string): Promise<void> {
@@ -54,16 +64,7 @@ describe('prune', () => {
     const after = await storedBytes(await reopen(path), 'data/');
     assert.ok(after < before - 1_000_000, `space was freed: ${before} -> ${after}`);
 
-    const check = await checkRepository(await reopen(path), { readData: true });
-    assert.deepEqual(check.problems, []);
-    const target = join(dir, 'out');
-    const result = await restore(
-      await reopen(path),
-      { id: second.id, snapshot: second.snapshot },
-      { target },
-    );
-    assert.deepEqual(result.errors, []);
-    assert.deepEqual(await compareTrees(b, join(target, b)), []);
+    await assertIntact(dir, path, second, b);
   });
 
   it('never deletes a condemned pack while a backup that started before the condemnation runs', async (t) => {
@@ -122,16 +123,7 @@ describe('prune', () => {
     assert.ok(repackRun.plan.repack.length >= 1, JSON.stringify(repackRun.plan));
     assert.ok(repackRun.repackedBlobs >= 3);
     assert.ok(deleteRun.plan.remove.length >= repackRun.plan.repack.length);
-    const check = await checkRepository(await reopen(path), { readData: true });
-    assert.deepEqual(check.problems, []);
-    const target = join(dir, 'out');
-    const result = await restore(
-      await reopen(path),
-      { id: second.id, snapshot: second.snapshot },
-      { target },
-    );
-    assert.deepEqual(result.errors, []);
-    assert.deepEqual(await compareTrees(src, join(target, src)), []);
+    await assertIntact(dir, path, second, src);
   });
 
   it('an index file left superseded by an interrupted prune never comes back to life', async (t) => {
