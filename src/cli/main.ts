@@ -19,7 +19,7 @@ import { repairCommand } from './commands/repair.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { serverCommand } from './commands/server.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
-import { vaultCommand } from './commands/vault.ts';
+import { vaultCommand } from './commands/vault/index.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { makeOutput } from './output.ts';
 

@@ -65,7 +65,7 @@ function regionsOrDefault(regions: readonly Region[], files: DataFiles): Region[
   return [...regions];
 }
 
-interface Authority {
+export interface Authority {
   certPem: string;
   keyPem: string;
 }
@@ -188,6 +188,8 @@ export interface Bootstrapped {
   files: DataFiles;
   catalog: SqliteCatalog;
   caPem: string;
+  /** The CA's certificate and key: it issues agents their client certificates. */
+  ca: Authority;
   tls: { certPem: string; keyPem: string };
   regions: Region[];
 }
@@ -207,5 +209,5 @@ export async function bootstrap(options: BootstrapOptions): Promise<Bootstrapped
     await catalog.close();
     throw err;
   }
-  return { files, catalog, caPem: ca.certPem, tls, regions };
+  return { files, catalog, caPem: ca.certPem, ca, tls, regions };
 }

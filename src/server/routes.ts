@@ -1,5 +1,10 @@
+import { DATA_ROUTES } from './data-routes.ts';
+import { JOB_ROUTES } from './job-routes.ts';
 import { gauge } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { PEOPLE_ROUTES } from './people-routes.ts';
+import { POINT_ROUTES } from './point-routes.ts';
+import { REGISTRATION_ROUTES } from './registration-routes.ts';
 import type { RequestContext, Route, RouteResult } from './types.ts';
 import { VAULT_ROUTES } from './vault-routes.ts';
 
@@ -58,7 +63,15 @@ const OPENAPI_ROUTE: Omit<Route, 'handler'> = {
 
 /** The whole table, the OpenAPI route included (its document describes the table itself). */
 export function routeTable(): Route[] {
-  const routes: Route[] = [...SYSTEM_ROUTES, ...VAULT_ROUTES];
+  const routes: Route[] = [
+    ...SYSTEM_ROUTES,
+    ...VAULT_ROUTES,
+    ...REGISTRATION_ROUTES,
+    ...POINT_ROUTES,
+    ...JOB_ROUTES,
+    ...PEOPLE_ROUTES,
+    ...DATA_ROUTES,
+  ];
   let document: unknown;
   routes.push({ ...OPENAPI_ROUTE, handler: async () => ({ body: document }) });
   document = openApiDocument(routes, API_VERSION);

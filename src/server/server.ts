@@ -3,15 +3,20 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BadInputError, isOffsiteError } from '../errors/index.ts';
+import { authenticateAgent, requirePeer } from './agent-auth.ts';
 import { authenticate, requireRole } from './auth.ts';
+import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
 import { errorBody, statusFor } from './http-status.ts';
 import { parseListen, urlFor } from './listen.ts';
 import { RequestMetrics, UNMATCHED } from './metrics.ts';
+import { OPS_TASKS } from './ops-tasks.ts';
+import { regionStores } from './regions.ts';
+import { RETENTION_TASKS } from './retention-tasks.ts';
 import { MethodNotAllowedError, Router } from './router.ts';
 import { routeTable } from './routes.ts';
-import type { Region, RouteResult, Services } from './types.ts';
+import type { Region, Route, RouteResult, Services } from './types.ts';
 
 // The vault server: node:https (TLS 1.2+, client certificates requested but not yet
 // required) over the route table, one error handler, one JSON log line per request.
@@ -30,6 +35,12 @@ export interface ServerOptions {
   listen: string;
   /** Empty: one region "local" in DATA_DIR/regions/local. */
   regions?: readonly Region[];
+  /** The URL agents are told to use; default the listen address (localhost for a wildcard). */
+  publicUrl?: string;
+  /** The clock; tests inject one. */
+  now?: () => number;
+  /** Run the periodic tasks on their timers (default true); tests run them with runNow. */
+  background?: boolean;
   log?: Logger;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
   closeTimeoutMs?: number;
@@ -41,6 +52,8 @@ export interface RunningServer {
   caPem: string;
   files: DataFiles;
   regions: readonly Region[];
+  /** The periodic tasks (retention, garbage collection, usage, alerts, webhooks). */
+  background: Background;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the catalog. */
   close(): Promise<void>;
 }
@@ -76,6 +89,20 @@ function sendError(res: ServerResponse, err: unknown): void {
   send(res, status, { body: errorBody(err) });
 }
 
+/** Who is calling, as the route's auth kind asks; each kind throws 401/403 when unmet. */
+async function caller(services: Services, route: Route, req: IncomingMessage) {
+  const now = services.now();
+  if (route.auth === 'token') {
+    const token = await authenticate(req, services.catalog, now);
+    if (route.minRole) requireRole(token, route.minRole);
+    return { token, agent: undefined, peer: undefined };
+  }
+  if (route.auth === 'public') return { token: undefined, agent: undefined, peer: undefined };
+  const peer = requirePeer(req, now);
+  const agent = route.auth === 'agent' ? await authenticateAgent(peer, services.catalog, now) : undefined;
+  return { token: undefined, agent, peer };
+}
+
 interface Handler {
   router: Router;
   services: Services;
@@ -99,11 +126,10 @@ async function answer(
   const { pathname, query } = splitUrl(req.url);
   const { route, params } = h.router.match(req.method ?? '', pathname);
   outcome.route = route.path;
-  const token =
-    route.auth === 'token' ? await authenticate(req, h.services.catalog, h.services.now()) : undefined;
-  if (token && route.minRole) requireRole(token, route.minRole);
-  const body = await readJson(req, route.bodyLimit);
-  const result = await route.handler({ params, query, body, token, services: h.services, request: req });
+  const { token, agent, peer } = await caller(h.services, route, req);
+  const body = route.body === 'stream' ? undefined : await readJson(req, route.bodyLimit);
+  const ctx = { params, query, body, token, agent, peer, services: h.services, request: req };
+  const result = await route.handler(ctx);
   if (h.isClosing()) res.setHeader('Connection', 'close');
   send(res, result.status ?? 200, result);
 }
@@ -183,7 +209,13 @@ function listenOn(server: Server, host: string, port: number): Promise<number> {
   });
 }
 
-function closer(server: Server, boot: Bootstrapped, timeoutMs: number, setClosing: () => void) {
+function closer(
+  server: Server,
+  boot: Bootstrapped,
+  background: Background,
+  timeoutMs: number,
+  setClosing: () => void,
+) {
   let closing: Promise<void> | undefined;
   return () => {
     closing ??= (async () => {
@@ -193,6 +225,7 @@ function closer(server: Server, boot: Bootstrapped, timeoutMs: number, setClosin
       const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
       await stopped;
       clearTimeout(timer);
+      await background.stop();
       await boot.catalog.close();
     })();
     return closing;
@@ -209,7 +242,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     services: {
       catalog: boot.catalog,
       regions: boot.regions,
-      now: Date.now,
+      regionStore: regionStores(boot.regions),
+      ca: boot.ca,
+      publicUrl: '',
+      now: options.now ?? Date.now,
       metricsText: () => metrics.text(),
     },
     metrics,
@@ -224,13 +260,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await boot.catalog.close();
     throw err;
   }
+  h.services.publicUrl = options.publicUrl ?? urlFor(host, bound);
+  const tasks = [...RETENTION_TASKS, ...OPS_TASKS];
+  const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {
     url: urlFor(host, bound),
     port: bound,
     caPem: boot.caPem,
     files: boot.files,
     regions: boot.regions,
-    close: closer(server, boot, options.closeTimeoutMs ?? 10_000, () => {
+    background,
+    close: closer(server, boot, background, options.closeTimeoutMs ?? 10_000, () => {
       closing = true;
     }),
   };

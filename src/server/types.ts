@@ -1,12 +1,38 @@
 import type { IncomingMessage } from 'node:http';
-import type { Catalog, Role, TokenRow } from '../vault/catalog/index.ts';
+import type { BlobStore } from '../storage/index.ts';
+import type { Catalog, Role, ServerRow, TokenRow, VaultRow } from '../vault/catalog/index.ts';
 
 // The shapes the route table, the router and the handlers share.
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
-/** Who may call a route: anyone, or a caller with an API token (and at least minRole). */
-export type RouteAuth = 'public' | 'token';
+/**
+ * Who may call a route: anyone; a person or script with an API token (and at least
+ * minRole); a registered agent, by the client certificate of its TLS connection; or any
+ * caller that presents a client certificate (registration with an uploaded one).
+ */
+export type RouteAuth = 'public' | 'token' | 'agent' | 'client-cert';
+
+/** A registered agent, known by the certificate its TLS connection presented. */
+export interface AgentIdentity {
+  server: ServerRow;
+  vault: VaultRow;
+}
+
+/** The client certificate of a TLS connection, verified by the handshake to be held. */
+export interface PeerCertificate {
+  /** SHA-256 of the DER, 64 lowercase hex digits. */
+  fingerprint256: string;
+  der: Buffer;
+  notBefore: number;
+  notAfter: number;
+}
+
+/** The vault's certificate authority: it issues agents their client certificates. */
+export interface Authority {
+  certPem: string;
+  keyPem: string;
+}
 
 /** A storage location vaults are created in; only file:// for now. */
 export interface Region {
@@ -18,6 +44,11 @@ export interface Region {
 export interface Services {
   catalog: Catalog;
   regions: readonly Region[];
+  /** The storage of a configured region (UNKNOWN_REGION when the server has none of that name). */
+  regionStore: (region: string) => BlobStore;
+  ca: Authority;
+  /** The URL agents reach this server at (written into vault credentials files). */
+  publicUrl: string;
   now: () => number;
   /** Prometheus text of the server's own counters (the /metrics route adds catalog gauges). */
   metricsText: () => string;
@@ -30,6 +61,10 @@ export interface RequestContext {
   body: unknown;
   /** The caller's token row on 'token' routes; never the token itself. */
   token: TokenRow | undefined;
+  /** The calling agent on 'agent' routes. */
+  agent: AgentIdentity | undefined;
+  /** The connection's client certificate on 'agent' and 'client-cert' routes. */
+  peer: PeerCertificate | undefined;
   services: Services;
   request: IncomingMessage;
 }
@@ -52,6 +87,11 @@ export interface Route {
   minRole?: Role;
   /** Largest accepted request body in bytes; 0 refuses any body. */
   bodyLimit: number;
+  /**
+   * 'json' (default): the body is read and parsed before the handler runs. 'stream': the
+   * handler reads `request` itself (uploads), and must enforce bodyLimit while it does.
+   */
+  body?: 'json' | 'stream';
   summary: string;
   /** Tags group routes in the OpenAPI document. */
   tag: string;

@@ -22,6 +22,7 @@ export {
   isRetryable,
   type LimitOptions,
   LimitStore,
+  PrefixStore,
   type RetryOptions,
   RetryStore,
 } from './wrappers/index.ts';

@@ -15,6 +15,9 @@ export interface RawOptions {
   token?: string;
   headers?: Record<string, string | number>;
   body?: string | Buffer;
+  /** A client certificate and key (PEM) for mutual TLS, as an agent connects. */
+  cert?: string;
+  key?: string;
 }
 
 export function https(ca: string, url: string, options: RawOptions = {}): Promise<RawAnswer> {
@@ -22,6 +25,9 @@ export function https(ca: string, url: string, options: RawOptions = {}): Promis
     const req = request(url, {
       method: options.method ?? 'GET',
       ca,
+      cert: options.cert,
+      key: options.key,
+      agent: false,
       headers: {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...(options.body !== undefined

@@ -4,4 +4,5 @@
 
 export { FAULT_KINDS, type FaultKind, type FaultOp, type FaultOptions, FaultStore } from './faults.ts';
 export { type LimitOptions, LimitStore } from './limit.ts';
+export { PrefixStore } from './prefix.ts';
 export { isRetryable, type RetryOptions, RetryStore } from './retry.ts';

@@ -1,0 +1,72 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { type Command, UsageError } from '../../command.ts';
+import type { VaultAction } from './action.ts';
+import { ALERTS_ACTIONS } from './alerts.ts';
+import { adminClient } from './client.ts';
+import { CRUD_ACTIONS } from './crud.ts';
+import { JOBS_ACTIONS } from './jobs.ts';
+import { POINTS_ACTIONS } from './points.ts';
+import { POLICY_ACTIONS } from './policy.ts';
+import { REBUILD_ACTIONS } from './rebuild.ts';
+import { REGISTRATION_ACTIONS } from './registration.ts';
+import { USAGE_ACTIONS } from './usage.ts';
+
+// `offsite vault ACTION ...`: the admin API of a vault server, one file per group of
+// actions. Each action declares its own options; they are merged here for parseArgs.
+
+const ACTIONS: VaultAction[] = [
+  ...CRUD_ACTIONS,
+  ...POLICY_ACTIONS,
+  ...REGISTRATION_ACTIONS,
+  ...POINTS_ACTIONS,
+  ...USAGE_ACTIONS,
+  ...JOBS_ACTIONS,
+  ...ALERTS_ACTIONS,
+  ...REBUILD_ACTIONS,
+];
+
+function mergedOptions(): ParseArgsOptionsConfig {
+  const options: ParseArgsOptionsConfig = { 'token-file': { type: 'string' } };
+  for (const action of ACTIONS) {
+    for (const [key, spec] of Object.entries(action.options ?? {})) {
+      const known = options[key];
+      if (known && known.type !== spec.type)
+        throw new Error(`vault option --${key} declared twice differently`);
+      options[key] = known?.multiple ? known : spec;
+    }
+  }
+  return options;
+}
+
+function optionHelp(): [string, string][] {
+  const seen = new Set<string>();
+  const rows: [string, string][] = [];
+  for (const row of ACTIONS.flatMap((a) => a.optionHelp ?? [])) {
+    if (seen.has(row[0])) continue;
+    seen.add(row[0]);
+    rows.push(row);
+  }
+  return [...rows, ['--token-file F', 'read the API token from F (default: $OFFSITE_TOKEN)']];
+}
+
+export const vaultCommand: Command = {
+  name: 'vault',
+  summary: 'manage vaults on a vault server: settings, registration, recovery points, usage, jobs',
+  usage: 'offsite vault ACTION [NAME] [options]',
+  details: [
+    'actions:',
+    ...ACTIONS.map((a) => `  ${a.usage.padEnd(58)} ${a.summary}`),
+    '',
+    'Talks HTTPS to $OFFSITE_SERVER (e.g. https://vault.example:8443) with the API token in',
+    '$OFFSITE_TOKEN or --token-file, trusting only the CA certificate in $OFFSITE_CA_CERT',
+    "(the server's DATA_DIR/ca.pem).",
+  ].join('\n'),
+  options: mergedOptions(),
+  optionHelp: optionHelp(),
+  async run(ctx) {
+    const [name, ...args] = ctx.positionals;
+    const action = ACTIONS.find((a) => a.name === name);
+    if (!action) throw new UsageError(`give one of: ${ACTIONS.map((a) => a.name).join(', ')}`);
+    return action.run(ctx, () => adminClient(ctx), args);
+  },
+};

@@ -1,0 +1,3 @@
+import type { VaultAction } from './action.ts';
+
+export const JOBS_ACTIONS: VaultAction[] = [];

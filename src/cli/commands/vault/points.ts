@@ -1,0 +1,3 @@
+import type { VaultAction } from './action.ts';
+
+export const POINTS_ACTIONS: VaultAction[] = [];

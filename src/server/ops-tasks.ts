@@ -1,0 +1,3 @@
+import type { BackgroundTask } from './background.ts';
+
+export const OPS_TASKS: readonly BackgroundTask[] = [];

@@ -1,0 +1,3 @@
+import type { BackgroundTask } from './background.ts';
+
+export const RETENTION_TASKS: readonly BackgroundTask[] = [];
