@@ -1,4 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { type AgentState, agentDir, loadAgentState, renewIfDue, vaultRepoStore } from '../agent/index.ts';
 import { Repository, type SnapshotFilter } from '../repo/index.ts';
 import { type BlobStore, openStore, RetryStore } from '../storage/index.ts';
 import type { Output } from './output.ts';
@@ -31,7 +32,7 @@ export const REPO_OPTIONS: ParseArgsOptionsConfig = {
 };
 
 export const REPO_OPTION_HELP: [string, string][] = [
-  ['-r, --repo LOCATION', 'repository path or URL (default: $OFFSITE_REPOSITORY)'],
+  ['-r, --repo LOCATION', "repository path or URL (default: $OFFSITE_REPOSITORY, else this machine's vault)"],
   ['--password-file FILE', 'read the passphrase from FILE (also $OFFSITE_PASSWORD_FILE, $OFFSITE_PASSWORD)'],
 ];
 
@@ -57,21 +58,52 @@ export function snapshotFilter(values: Values): SnapshotFilter {
   };
 }
 
-export function repoLocation(ctx: CommandContext): string {
+/** Where commands work: a repository given by --repo / $OFFSITE_REPOSITORY, or this machine's vault. */
+export type Target = { kind: 'repo'; location: string } | { kind: 'vault'; agent: AgentState };
+
+export async function resolveTarget(ctx: CommandContext): Promise<Target> {
   const location = str(ctx.values, 'repo') ?? ctx.env.OFFSITE_REPOSITORY;
-  if (!location) throw new UsageError('no repository given: use --repo or set OFFSITE_REPOSITORY');
-  return location;
+  if (location) return { kind: 'repo', location };
+  const agent = await loadAgentState(agentDir(ctx.env));
+  if (!agent) {
+    throw new UsageError(
+      'no repository given: use --repo, set OFFSITE_REPOSITORY, or register this machine with a vault (offsite agent register)',
+    );
+  }
+  return { kind: 'vault', agent: await renewIfDue(agent) };
 }
 
+export async function targetStore(target: Target): Promise<BlobStore> {
+  return target.kind === 'repo' ? storeFor(target.location) : await vaultRepoStore(target.agent);
+}
+
+/** Deleting history is the vault's job (retention); an agent cannot, so say so up front. */
+export function refuseInVault(target: Target, command: string): void {
+  if (target.kind === 'vault') {
+    throw new UsageError(
+      `${command} does not run against a vault: agents cannot delete history; the vault applies retention and collects garbage itself`,
+    );
+  }
+}
+
+export async function openTarget(
+  ctx: CommandContext,
+  options: { index?: boolean; standaloneOnly?: string } = {},
+): Promise<{ repo: Repository; target: Target }> {
+  const target = await resolveTarget(ctx);
+  if (options.standaloneOnly) refuseInVault(target, options.standaloneOnly);
+  const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
+  const repo = await Repository.open(await targetStore(target), passphrase);
+  if (options.index !== false) await repo.loadIndex();
+  return { repo, target };
+}
+
+/** `standaloneOnly: 'forget'` refuses to run against the vault, naming the command. */
 export async function openRepository(
   ctx: CommandContext,
-  options: { index?: boolean } = {},
+  options: { index?: boolean; standaloneOnly?: string } = {},
 ): Promise<Repository> {
-  const store = storeFor(repoLocation(ctx));
-  const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
-  const repo = await Repository.open(store, passphrase);
-  if (options.index !== false) await repo.loadIndex();
-  return repo;
+  return (await openTarget(ctx, options)).repo;
 }
 
 /** Storage as the CLI uses it: transient failures retried with backoff, permanent ones not. */

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { isOffsiteError } from '../errors/index.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
+import { agentCommand } from './commands/agent.ts';
 import { backupCommand } from './commands/backup.ts';
 import { catCommand } from './commands/cat.ts';
 import { certCommand } from './commands/cert.ts';
@@ -41,6 +42,7 @@ const COMMANDS: Command[] = [
   certCommand,
   serverCommand,
   vaultCommand,
+  agentCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [
@@ -68,7 +70,8 @@ function mainHelp(): string {
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'environment: OFFSITE_REPOSITORY, OFFSITE_PASSWORD, OFFSITE_PASSWORD_FILE',
+    'environment: OFFSITE_REPOSITORY, OFFSITE_PASSWORD, OFFSITE_PASSWORD_FILE, OFFSITE_AGENT_DIR,',
+    '  OFFSITE_SERVER, OFFSITE_TOKEN, OFFSITE_CA_CERT',
     'exit codes: 0 ok, 1 failed, 3 partial (some files unreadable), 10 no repository, 12 wrong passphrase',
     '',
     'Run `offsite COMMAND --help` for the options of a command.',

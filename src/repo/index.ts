@@ -20,6 +20,7 @@ export {
   restore,
 } from './restore/restorer.ts';
 export { decodeSnapshot, type Snapshot, type SnapshotRef, type SnapshotStats, shortId } from './snapshot.ts';
+export { snapshotPacks } from './snapshot-packs.ts';
 export { findParent, findSnapshot, listSnapshots, type SnapshotFilter } from './snapshots.ts';
 export { printableName, type TreeNode } from './tree.ts';
 export { walkTree } from './walk.ts';

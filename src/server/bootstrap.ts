@@ -6,9 +6,9 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BadInputError, IntegrityError } from '../errors/index.ts';
 import { createCertificateAuthority, issueCertificate } from '../pki/index.ts';
+import { ensureMode, readIfExists, writeAtomic } from '../util/index.ts';
 import { SqliteCatalog } from '../vault/catalog/index.ts';
 import { hashToken, newToken } from './auth.ts';
-import { ensureMode, readIfExists, writeAtomic } from './files.ts';
 import type { Region } from './types.ts';
 
 // First start in a data folder creates the catalog, the CA, the server's TLS certificate

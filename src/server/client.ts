@@ -2,13 +2,18 @@ import { request } from 'node:https';
 import { AuthError, BadInputError, errnoCode, TransientError } from '../errors/index.ts';
 import { errorFromResponse } from './http-status.ts';
 
-// A small HTTPS client of the vault API for the CLI: JSON in, JSON out, trusting only
-// the vault's CA. Errors come back as the server's own codes, messages and hints.
+// A small HTTPS client of the vault API for the CLI and the agent: JSON in, JSON out,
+// trusting only the vault's CA, authenticated by an API token or a client certificate.
+// Errors come back as the server's own codes, messages and hints.
 
 export interface ClientOptions {
   /** https://host:port */
   server: string;
-  token: string;
+  /** An API token (people, scripts); agents use a client certificate instead. */
+  token?: string;
+  /** Client certificate and key (PEM) for mutual TLS: how a registered agent calls. */
+  certPem?: string;
+  keyPem?: string;
   /** PEM of the CA that issued the server's certificate; nothing else is trusted. */
   caPem: string;
   timeoutMs?: number;
@@ -77,9 +82,11 @@ export class ServerClient {
       const req = request(url, {
         method,
         ca: this.#options.caPem,
+        cert: this.#options.certPem,
+        key: this.#options.keyPem,
         timeout: this.#options.timeoutMs ?? 30_000,
         headers: {
-          authorization: `Bearer ${this.#options.token}`,
+          ...(this.#options.token ? { authorization: `Bearer ${this.#options.token}` } : {}),
           accept: 'application/json',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
         },

@@ -1,3 +1,4 @@
+import { AGENT_ROUTES } from './agent-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
 import { gauge } from './metrics.ts';
@@ -70,6 +71,7 @@ export function routeTable(): Route[] {
     ...POINT_ROUTES,
     ...JOB_ROUTES,
     ...PEOPLE_ROUTES,
+    ...AGENT_ROUTES,
     ...DATA_ROUTES,
   ];
   let document: unknown;

@@ -1,6 +1,7 @@
 import { BadInputError, NotFoundError } from '../errors/index.ts';
 import type { TokenRow, VaultRow } from '../vault/catalog/index.ts';
 import { DEFAULT_SOFT_DELETE_DAYS } from '../vault/catalog/index.ts';
+import { saveVaultRecord } from '../vault/records.ts';
 import { forbidden } from './http-status.ts';
 import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
 
@@ -87,7 +88,7 @@ function parseCreate(body: unknown, regions: readonly string[]): CreateInput {
 }
 
 /** A token scoped to one vault sees that vault only; another vault is "not found" to it. */
-async function visibleVault(ctx: RequestContext): Promise<VaultRow> {
+export async function visibleVault(ctx: RequestContext): Promise<VaultRow> {
   const vault = await ctx.services.catalog.getVaultByName(ctx.params.name!);
   const scope = ctx.token?.vaultId ?? null;
   if (scope !== null && scope !== vault.id) {
@@ -106,7 +107,9 @@ async function createVault(ctx: RequestContext): Promise<RouteResult> {
     ctx.body,
     ctx.services.regions.map((r) => r.name),
   );
-  const vault = await ctx.services.catalog.createVault({ ...input, createdAt: ctx.services.now() });
+  const now = ctx.services.now();
+  const vault = await ctx.services.catalog.createVault({ ...input, createdAt: now });
+  await saveVaultRecord(ctx.services.regionStore(vault.region), vault, now);
   return { status: 201, body: vaultJson(vault) };
 }
 
@@ -122,7 +125,9 @@ async function showVault(ctx: RequestContext): Promise<RouteResult> {
 
 async function deleteVault(ctx: RequestContext): Promise<RouteResult> {
   const vault = await visibleVault(ctx);
-  const deleted = await ctx.services.catalog.deleteVault(vault.id, ctx.services.now());
+  const now = ctx.services.now();
+  const deleted = await ctx.services.catalog.deleteVault(vault.id, now);
+  await saveVaultRecord(ctx.services.regionStore(deleted.region), deleted, now);
   return { body: vaultJson(deleted) };
 }
 

@@ -1,8 +1,9 @@
-// Small helpers shared by every layer: sizes, durations, concurrency, clocks. Nothing
-// here knows about backups; this folder imports only from src/errors.
+// Small helpers shared by every layer: sizes, durations, concurrency, clocks, atomic
+// file writes. Nothing here knows about backups; this folder imports only from src/errors.
 
 export { BufferPool, poolClass } from './buffer-pool.ts';
 export { formatBytes, parseBytes } from './bytes.ts';
 export { type Clock, systemClock } from './clock.ts';
 export { parseDuration } from './duration.ts';
+export { ensureMode, readIfExists, writeAtomic } from './files.ts';
 export { Semaphore } from './semaphore.ts';

@@ -5,7 +5,7 @@ import { type BlobStore, PrefixStore } from '../storage/index.ts';
 // committed recovery point, and each server's repository, which only the agent can read.
 //
 //   <vault id>/vault/<time>.json                       settings; the newest file wins
-//   <vault id>/servers/<server id>/server.json         a registered server
+//   <vault id>/servers/<server id>/server/<time>.json  a registered server; newest wins
 //   <vault id>/servers/<server id>/points/<point id>.json          a committed point
 //   <vault id>/servers/<server id>/points/<point id>.soft-deleted  its soft deletion
 //   <vault id>/servers/<server id>/repo/...            the agent's repository
@@ -17,17 +17,21 @@ export function vaultPrefix(vaultId: string): string {
   return `${vaultId}/`;
 }
 
-/** Times are zero-padded so names sort by time. */
-export function vaultRecordName(vaultId: string, at: number): string {
-  return `${vaultId}/vault/${String(at).padStart(15, '0')}.json`;
+export function vaultRecordPrefix(vaultId: string): string {
+  return `${vaultId}/vault/`;
+}
+
+/** A record that changes is written anew under its time (zero-padded, so names sort by time). */
+export function versionedName(prefix: string, at: number): string {
+  return `${prefix}${String(at).padStart(15, '0')}.json`;
 }
 
 export function serverPrefix(vaultId: string, serverId: string): string {
   return `${vaultId}/servers/${serverId}/`;
 }
 
-export function serverRecordName(vaultId: string, serverId: string): string {
-  return `${serverPrefix(vaultId, serverId)}server.json`;
+export function serverRecordPrefix(vaultId: string, serverId: string): string {
+  return `${serverPrefix(vaultId, serverId)}server/`;
 }
 
 export function pointRecordName(vaultId: string, serverId: string, pointId: string): string {

@@ -11,16 +11,26 @@ import { https, type RawOptions } from './https.ts';
 
 type T = Parameters<typeof tempDir>[0] & { after: (fn: () => Promise<void>) => void };
 
+/** Real time plus an offset that tests move: injected into the server as its clock. */
 export interface TestClock {
   now: () => number;
   /** Moves the clock forward by ms. */
   advance: (ms: number) => void;
+  /** Makes now() return ms at this moment (and move on in real time from there). */
   set: (ms: number) => void;
 }
 
-export function testClock(start = Date.now()): TestClock {
-  let time = start;
-  return { now: () => time, advance: (ms) => (time += ms), set: (ms) => (time = ms) };
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance: (ms) => {
+      offset += ms;
+    },
+    set: (ms) => {
+      offset = ms - Date.now();
+    },
+  };
 }
 
 export interface TestVault {

@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { commitBackup } from '../../agent/index.ts';
 import { BadInputError } from '../../errors/index.ts';
 import { type ScanTotals, scanTotals } from '../../repo/backup/scan.ts';
 import { type BackupProgress, backup, findParent, findSnapshot, shortId } from '../../repo/index.ts';
 import {
   type Command,
   list,
-  openRepository,
+  openTarget,
   REPO_OPTION_HELP,
   REPO_OPTIONS,
   str,
@@ -61,7 +62,7 @@ export const backupCommand: Command = {
   async run(ctx) {
     if (ctx.positionals.length === 0) throw new UsageError('give at least one PATH to back up');
     // The index is loaded by backup itself, after it has announced its session.
-    const repo = await openRepository(ctx, { index: false });
+    const { repo, target } = await openTarget(ctx, { index: false });
     const paths = ctx.positionals.map((p) => resolve(p));
     const host = str(ctx.values, 'host') ?? hostname();
     const excludes = [
@@ -98,7 +99,14 @@ export const backupCommand: Command = {
     }
     const { stats } = result.snapshot;
     for (const e of result.errors) ctx.out.note(`error: ${e.path}: ${e.message}`);
-    ctx.out.data({ id: result.id, parent: parent?.id, snapshot: result.snapshot, errors: result.errors });
+    const point = target.kind === 'vault' ? await commitBackup(target.agent, repo, result) : undefined;
+    ctx.out.data({
+      id: result.id,
+      parent: parent?.id,
+      snapshot: result.snapshot,
+      errors: result.errors,
+      ...(point ? { point } : {}),
+    });
     if (parent) ctx.out.line(`using parent snapshot ${shortId(parent.id)}`);
     ctx.out.line(
       `Files:       ${stats.filesNew} new, ${stats.filesChanged} changed, ${stats.filesUnmodified} unmodified`,
@@ -117,6 +125,9 @@ export const backupCommand: Command = {
     if (result.errors.length)
       ctx.out.line(`Errors:      ${result.errors.length} files or folders could not be read (listed above)`);
     ctx.out.line(`snapshot ${shortId(result.id)} saved`);
+    if (point && target.kind === 'vault') {
+      ctx.out.line(`recovery point ${point.id} committed to vault ${target.agent.info.vault.name}`);
+    }
     return result.errors.length ? EXIT.partial : EXIT.ok;
   },
 };

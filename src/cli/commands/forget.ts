@@ -212,7 +212,7 @@ export const forgetCommand: Command = {
       validatePolicy(policy); // before asking for the passphrase
     }
     const wantPrune = ctx.values.prune === true;
-    const repo = await openRepository(ctx, { index: false });
+    const repo = await openRepository(ctx, { index: false, standaloneOnly: 'forget' });
     const groups = await decide(ctx, repo, policy);
     const doomed = groups.flatMap((g) => g.remove.map((d) => d.ref));
     const removed = dryRun ? [] : await removeSnapshots(repo, doomed);

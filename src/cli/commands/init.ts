@@ -1,30 +1,32 @@
 import { Repository } from '../../repo/index.ts';
 import { ensureDir } from '../../storage/index.ts';
-import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, repoLocation, storeFor, str } from '../command.ts';
+import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, resolveTarget, str, targetStore } from '../command.ts';
 import { generatePassphrase, readNewPassphrase } from '../passphrase.ts';
 
 export const init: Command = {
   name: 'init',
   summary: 'create a new repository',
-  usage: 'offsite init --repo LOCATION [--generate-passphrase]',
+  usage: 'offsite init [--repo LOCATION] [--generate-passphrase]',
   details:
     'The passphrase encrypts everything and never leaves this machine. If it is lost, the\n' +
-    'backups cannot be read by anyone, including you: store it somewhere safe.',
+    'backups cannot be read by anyone, including you: store it somewhere safe.\n' +
+    'Without --repo on a machine registered with a vault, the repository is created in the vault.',
   options: { ...REPO_OPTIONS, 'generate-passphrase': { type: 'boolean' } },
   optionHelp: [
     ...REPO_OPTION_HELP,
     ['--generate-passphrase', 'make a strong random passphrase and print it once'],
   ],
   async run(ctx) {
-    const location = repoLocation(ctx);
+    const target = await resolveTarget(ctx);
+    const location = target.kind === 'repo' ? target.location : `vault ${target.agent.info.vault.name}`;
     const generated = ctx.values['generate-passphrase'] === true;
     const passphrase = generated
       ? generatePassphrase()
       : await readNewPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
-    if (!/^[a-z][a-z0-9+.-]*:/i.test(location) || location.startsWith('file:')) {
+    if (target.kind === 'repo' && (!/^[a-z][a-z0-9+.-]*:/i.test(location) || location.startsWith('file:'))) {
       await ensureDir(location.replace(/^file:\/\//, ''));
     }
-    const repo = await Repository.init(storeFor(location), passphrase);
+    const repo = await Repository.init(await targetStore(target), passphrase);
     ctx.out.data({ id: repo.config.id, location, ...(generated ? { passphrase } : {}) });
     ctx.out.line(`created repository ${repo.config.id.slice(0, 10)} at ${location}`);
     if (generated) {

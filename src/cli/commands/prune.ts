@@ -38,7 +38,7 @@ export const pruneCommand: Command = {
     ['-n, --dry-run', 'show what would be done, change nothing'],
   ],
   async run(ctx) {
-    const repo = await openRepository(ctx, { index: false });
+    const repo = await openRepository(ctx, { index: false, standaloneOnly: 'prune' });
     const maxUnused = str(ctx.values, 'max-unused');
     const grace = str(ctx.values, 'grace');
     const skew = str(ctx.values, 'clock-skew');

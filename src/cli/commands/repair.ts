@@ -55,7 +55,7 @@ function printSnapshots(out: Output, r: RepairSnapshotsResult, dryRun: boolean):
 
 async function run(ctx: CommandContext, action: string): Promise<number> {
   const flag = (name: string) => ctx.values[name] === true;
-  const repo = await openRepository(ctx, { index: false });
+  const repo = await openRepository(ctx, { index: false, standaloneOnly: 'repair' });
   if (action === 'index') {
     const progress = ctx.out.stderrIsTTY && !ctx.out.json && !ctx.out.quiet;
     const result = await repairIndex(repo, {
