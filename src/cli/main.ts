@@ -20,6 +20,8 @@ import { repairCommand } from './commands/repair.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { serverCommand } from './commands/server.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
+import { tokenCommand } from './commands/token.ts';
+import { userCommand } from './commands/user.ts';
 import { vaultCommand } from './commands/vault/index.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { makeOutput } from './output.ts';
@@ -43,6 +45,8 @@ const COMMANDS: Command[] = [
   serverCommand,
   vaultCommand,
   agentCommand,
+  userCommand,
+  tokenCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [

@@ -1,4 +1,4 @@
-import { condemnedPacks, scanMarkers } from './gc-markers.ts';
+import { readCondemned } from './condemned.ts';
 import type { IndexedPack } from './index-file.ts';
 import { headerRange, PACK_PREFIX_BYTES, parsePackHeader } from './pack.ts';
 import { isPackName, type Repository } from './repository.ts';
@@ -34,7 +34,7 @@ export async function unindexedPacks(repo: Repository): Promise<Map<string, numb
 export async function adoptUnindexedPacks(
   repo: Repository,
 ): Promise<{ adopted: number; unreadable: string[] }> {
-  const condemned = condemnedPacks((await scanMarkers(repo)).markers);
+  const condemned = (await readCondemned(repo)).packs;
   const packs: IndexedPack[] = [];
   const unreadable: string[] = [];
   for (const [name, size] of await unindexedPacks(repo)) {

@@ -78,6 +78,8 @@ function describe(err: unknown): string {
 
 const HASH_MISMATCH = 'pack contents do not match its name (SHA-256 mismatch): the pack is damaged';
 const SHOWN_BLOBS = 10;
+const VAULT_PENDING =
+  "condemned by the vault's garbage collection (no recovery point needs it): deleted after the grace period";
 
 function sameEntries(a: readonly PackEntry[], b: readonly PackEntry[]): boolean {
   if (a.length !== b.length) return false;
@@ -122,6 +124,8 @@ class Checker {
   /** Indexed packs that are not in storage, by hex id. */
   readonly missing = new Set<string>();
   condemned = new Set<string>();
+  /** The condemned packs that a vault's garbage collection (not prune) deletes. */
+  vaultCondemned = new Set<string>();
 
   constructor(repo: Repository) {
     this.repo = repo;
@@ -141,8 +145,9 @@ class Checker {
 
   /** Read first: a pack condemned after this is never mistaken for damage below. */
   async markers(): Promise<void> {
-    const { packs, damaged } = await readCondemned(this.repo);
+    const { packs, vaultPacks, damaged } = await readCondemned(this.repo);
     this.condemned = packs;
+    this.vaultCondemned = vaultPacks;
     for (const d of damaged) this.problem('corrupt-marker', d.object, d.message);
   }
 
@@ -182,7 +187,9 @@ class Checker {
           this.result.notes.push({
             kind: 'condemned-deleted',
             object: name,
-            message: 'condemned pack was deleted while checking (a prune is running)',
+            message: this.vaultCondemned.has(id)
+              ? "deleted by the vault's garbage collection: no recovery point needs it any more"
+              : 'condemned pack was deleted while checking (a prune is running)',
           });
         } else
           this.problem('missing-pack', name, `pack ${id} is listed in the index but missing from storage`);
@@ -196,8 +203,10 @@ class Checker {
     }
     for (const name of stored.keys()) {
       const id = name.slice(name.lastIndexOf('/') + 1);
-      if (this.packs.has(id)) continue;
-      if (this.condemned.has(id)) {
+      if (this.vaultCondemned.has(id)) {
+        this.result.notes.push({ kind: 'pending-deletion', object: name, message: VAULT_PENDING });
+      } else if (this.packs.has(id)) {
+      } else if (this.condemned.has(id)) {
         this.result.notes.push({
           kind: 'pending-deletion',
           object: name,

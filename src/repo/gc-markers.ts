@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { IntegrityError, NotFoundError } from '../errors/index.ts';
+import type { BlobStore } from '../storage/index.ts';
 import type { Repository } from './repository.ts';
 
 /**
@@ -13,7 +15,8 @@ export interface Marker {
   packs: Set<string>;
 }
 
-interface MarkerFile {
+/** The JSON of a marker: sealed in `gc/`, plain in the vault's `gc-vault/`. */
+export interface MarkerFile {
   version: 1;
   time: string;
   packs: string[];
@@ -21,7 +24,7 @@ interface MarkerFile {
 
 const PACK_HEX = /^[0-9a-f]{64}$/;
 
-function decodeMarker(body: Buffer, where: string): MarkerFile {
+export function decodeMarker(body: Buffer, where: string): MarkerFile {
   const fail = () =>
     new IntegrityError('CORRUPT_MARKER', `${where} is not a valid condemned-pack marker`, { object: where });
   let file: MarkerFile;
@@ -101,4 +104,44 @@ export async function shrinkMarker(
   if (kept.length === marker.packs.size) return;
   await writeMarker(repo, marker.time, kept);
   await repo.store.delete(`gc/${marker.id}`);
+}
+
+/**
+ * Vault markers (docs/design.md §15): a vault's garbage collection condemns packs of an
+ * agent's repository with plain JSON objects `gc-vault/<sha256 of the bytes>` in the
+ * marker format. The agent cannot delete or write them; it treats blobs of the packs they
+ * list as absent, as it does for its own markers. Pack names are hashes of ciphertext, so
+ * a marker reveals nothing; a hostile vault could only cause re-uploads.
+ */
+export const VAULT_MARKER_DIR = 'gc-vault';
+
+export function encodeVaultMarker(time: Date, packs: Iterable<string>): { name: string; body: Buffer } {
+  const file: MarkerFile = { version: 1, time: time.toISOString(), packs: [...new Set(packs)].sort() };
+  const body = Buffer.from(JSON.stringify(file));
+  return { name: `${VAULT_MARKER_DIR}/${createHash('sha256').update(body).digest('hex')}`, body };
+}
+
+/**
+ * Every readable vault marker, and the damaged ones (bad JSON, or bytes that do not match
+ * the name). As scanMarkers: a marker replaced while listing is skipped, a storage failure
+ * is thrown. Takes the repository's store, so the vault (which has no keys) reads them too.
+ */
+export async function scanVaultMarkers(store: BlobStore): Promise<MarkerScan> {
+  const scan: MarkerScan = { markers: [], damaged: [] };
+  for await (const object of store.list(`${VAULT_MARKER_DIR}/`)) {
+    const id = object.name.slice(VAULT_MARKER_DIR.length + 1);
+    try {
+      const body = await store.get(object.name);
+      if (createHash('sha256').update(body).digest('hex') !== id) {
+        throw new IntegrityError('CORRUPT_MARKER', `${object.name} does not match its name: it is damaged`);
+      }
+      const file = decodeMarker(body, object.name);
+      scan.markers.push({ id, time: new Date(file.time), packs: new Set(file.packs) });
+    } catch (err) {
+      if (err instanceof NotFoundError) continue;
+      if (!(err instanceof IntegrityError)) throw err;
+      scan.damaged.push({ object: object.name, message: err.message });
+    }
+  }
+  return scan;
 }

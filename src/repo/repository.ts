@@ -6,11 +6,11 @@ import { BLOB_TREE, BlobIndex, type BlobLocation, type BlobType } from './blob-i
 import { checkedPlain, unseal } from './blob-open.ts';
 import { Chunker, gearTable } from './chunker.ts';
 import { compress, decompress } from './compress.ts';
+import { readCondemned } from './condemned.ts';
 import { decodeConfig, newConfig, type RepoConfig } from './config.ts';
 import { checkPassphraseStrength, type KdfParams } from './crypto/kdf.ts';
 import { keysFromMaster, newMasterSecret, type RepoKeys } from './crypto/keys.ts';
 import { hex, openFile, packKey, sealFile } from './crypto/seal.ts';
-import { condemnedPacks, scanMarkers } from './gc-markers.ts';
 import { decodeIndex, encodeIndex, type IndexedPack, type IndexFile } from './index-file.ts';
 import { addKeySlot, type KeySlot, unlock } from './keyring.ts';
 import { decodeTree, type TreeNode } from './tree.ts';
@@ -138,9 +138,10 @@ export class Repository {
   }
 
   /**
-   * Loads every index file afresh; superseded ones are skipped, and packs that prune has
-   * condemned go last, so a blob that also lives in a live pack resolves there. A prune
-   * may replace index files while they are read: then the load starts over.
+   * Loads every index file afresh; superseded ones are skipped, and packs that prune or
+   * the vault has condemned go last (a damaged marker is passed over, never fatal), so a
+   * blob that also lives in a live pack resolves there. A prune may replace index files
+   * while they are read: then the load starts over.
    */
   async loadIndex(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -166,7 +167,7 @@ export class Repository {
   }
 
   async #loadIndexOnce(): Promise<void> {
-    const condemned = condemnedPacks((await scanMarkers(this)).markers);
+    const condemned = (await readCondemned(this)).packs;
     const kept = await this.readIndexFiles();
     const packs = kept.flatMap((f) => f.file.packs);
     const isCondemned = (p: IndexedPack) => condemned.has(hex(p.id));

@@ -38,7 +38,7 @@ function responses(route: Route): Record<string, unknown> {
     out['403'] = errorResponse('the token role is too low');
   }
   if (route.bodyLimit > 0) out['413'] = errorResponse(`body larger than ${route.bodyLimit} bytes`);
-  if (route.method === 'POST') out['409'] = errorResponse('conflict');
+  if (route.method === 'POST' || route.method === 'PATCH') out['409'] = errorResponse('conflict');
   out['500'] = errorResponse('server failure');
   return out;
 }

@@ -1,3 +1,35 @@
+import {
+  checkAllCertificates,
+  checkAllQuotas,
+  deliverDueWebhooks,
+  webhookSecretKey,
+} from '../vault/ops/index.ts';
 import type { BackgroundTask } from './background.ts';
 
-export const OPS_TASKS: readonly BackgroundTask[] = [];
+// Alert checks and webhook delivery. The checks raise only on change, so running them
+// often costs queries, not notifications; delivery runs often so alerts go out promptly.
+
+const MINUTE = 60_000;
+
+export const OPS_TASKS: readonly BackgroundTask[] = [
+  {
+    name: 'quota-alerts',
+    everyMs: 10 * MINUTE,
+    run: (services) => checkAllQuotas(services.catalog, services.now()),
+  },
+  {
+    name: 'certificate-alerts',
+    everyMs: 60 * MINUTE,
+    run: (services) => checkAllCertificates(services.catalog, services.now()),
+  },
+  {
+    name: 'webhook-delivery',
+    everyMs: 15_000,
+    run: async (services) => {
+      await deliverDueWebhooks(services.catalog, {
+        key: webhookSecretKey(services.ca.keyPem),
+        now: services.now,
+      });
+    },
+  },
+];

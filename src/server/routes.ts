@@ -1,3 +1,4 @@
+import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
@@ -71,6 +72,7 @@ export function routeTable(): Route[] {
     ...POINT_ROUTES,
     ...JOB_ROUTES,
     ...PEOPLE_ROUTES,
+    ...ADMIN_ROUTES,
     ...AGENT_ROUTES,
     ...DATA_ROUTES,
   ];

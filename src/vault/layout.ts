@@ -8,6 +8,7 @@ import { type BlobStore, PrefixStore } from '../storage/index.ts';
 //   <vault id>/servers/<server id>/server/<time>.json  a registered server; newest wins
 //   <vault id>/servers/<server id>/points/<point id>.json          a committed point
 //   <vault id>/servers/<server id>/points/<point id>.soft-deleted  its soft deletion
+//   <vault id>/servers/<server id>/points/<point id>.undeleted     held after an undelete
 //   <vault id>/servers/<server id>/repo/...            the agent's repository
 //
 // Vault records are plain JSON: they hold names, times, sizes and statistics, never

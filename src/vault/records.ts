@@ -52,11 +52,15 @@ export async function readJson<T>(store: BlobStore, name: string): Promise<T> {
 }
 
 async function writeVersioned(store: BlobStore, prefix: string, at: number, value: unknown): Promise<void> {
-  const name = versionedName(prefix, at);
-  const older: string[] = [];
-  for await (const o of store.list(prefix)) if (o.name < name) older.push(o.name);
-  if ((await store.head(name)) === null) await store.put(name, encode(value));
-  for (const o of older) await store.delete(o);
+  const existing: string[] = [];
+  for await (const o of store.list(prefix)) existing.push(o.name);
+  // Every change must land, even two in one millisecond: take the next free time.
+  const times = existing
+    .map((n) => Number(n.slice(prefix.length, -'.json'.length)))
+    .filter(Number.isSafeInteger);
+  const name = versionedName(prefix, Math.max(at, ...times.map((t) => t + 1)));
+  await store.put(name, encode(value));
+  for (const o of existing) if (o < name) await store.delete(o);
 }
 
 /** The newest version under prefix; NotFoundError when there is none. */

@@ -7,6 +7,7 @@ import { packCases, pointCases } from './suite/packs.ts';
 import { tokenCases, usageCases, userCases } from './suite/people.ts';
 import { transactionCases } from './suite/transactions.ts';
 import { vaultCases } from './suite/vaults.ts';
+import { deliveryCases, webhookCases } from './suite/webhooks.ts';
 import type { Catalog } from './types.ts';
 
 /**
@@ -42,6 +43,8 @@ export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
     describe('users', () => userCases(ctx));
     describe('API tokens', () => tokenCases(ctx));
     describe('usage history', () => usageCases(ctx));
+    describe('webhooks', () => webhookCases(ctx));
+    describe('webhook deliveries', () => deliveryCases(ctx));
     describe('transactions', () => transactionCases(ctx));
   });
 }

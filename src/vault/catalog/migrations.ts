@@ -158,7 +158,47 @@ CREATE TABLE usage_history (
 );
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', sql: INITIAL_SCHEMA }];
+// Tokens belong to the user who made them (a role or password change revokes them); jobs
+// count every skipped file while keeping only the first; alerts go out to webhooks, each
+// raise queued per webhook with its delivery state, so a restart neither loses nor
+// repeats one. The webhook secret is stored sealed by the service, never in clear.
+const PEOPLE_AND_WEBHOOKS = `
+ALTER TABLE api_tokens ADD COLUMN user_id TEXT REFERENCES users (id);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+
+ALTER TABLE jobs ADD COLUMN skipped_count BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  url TEXT NOT NULL,
+  secret_sealed TEXT,
+  created_at BIGINT NOT NULL,
+  deleted_at BIGINT
+);
+CREATE INDEX webhooks_vault ON webhooks (vault_id);
+
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks (id),
+  alert_id TEXT NOT NULL REFERENCES alerts (id),
+  alert TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  next_attempt_at BIGINT,
+  finished_at BIGINT,
+  last_status BIGINT,
+  last_error TEXT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'token owners, skipped counts, webhooks', sql: PEOPLE_AND_WEBHOOKS },
+];
 
 /**
  * The migrations still to apply to a catalog that recorded `applied`, in order.

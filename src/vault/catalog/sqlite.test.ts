@@ -59,6 +59,29 @@ describe('SqliteCatalog files', () => {
     );
   });
 
+  it('upgrades a version 1 catalog in place, keeping its tokens and jobs', async () => {
+    const path = freshPath();
+    const raw = new DatabaseSync(path);
+    raw.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    raw.exec(MIGRATIONS[0]!.sql);
+    raw.prepare('INSERT INTO schema_migrations VALUES (1, ?, ?)').run(MIGRATIONS[0]!.name, T0);
+    raw.prepare("INSERT INTO vaults VALUES ('v', 'main', 'local', NULL, 14, 0, NULL, ?, NULL)").run(T0);
+    raw.prepare("INSERT INTO api_tokens VALUES ('t', 'hash', 'admin', 'owner', NULL, ?, NULL, NULL)").run(T0);
+    raw
+      .prepare("INSERT INTO jobs VALUES ('j', 'v', NULL, 'backup', 'warning', ?, ?, 7, NULL, '[\"/x\"]')")
+      .run(T0, T0 + 1);
+    raw.close();
+    const catalog = SqliteCatalog.open(path);
+    assert.deepEqual(catalog.migrationsApplied, [2]);
+    assert.equal((await catalog.findToken('hash', T0))!.userId, null);
+    const job = await catalog.getJob('j');
+    assert.deepEqual([job.skippedFiles, job.skippedCount, job.bytes], [['/x'], 1, 7]);
+    assert.deepEqual(await catalog.listWebhooks('v'), []);
+    await catalog.close();
+  });
+
   it('uses WAL mode', async () => {
     const path = freshPath();
     await SqliteCatalog.open(path).close();

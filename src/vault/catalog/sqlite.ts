@@ -13,11 +13,13 @@ import { Scope } from './sqlite/scope.ts';
 import * as servers from './sqlite/servers.ts';
 import * as usage from './sqlite/usage.ts';
 import * as vaults from './sqlite/vaults.ts';
+import * as webhooks from './sqlite/webhooks.ts';
 import type {
   AlertRow,
   Catalog,
   CertificateRow,
   CredentialsRow,
+  DeliveryAttempt,
   JobChanges,
   JobListOptions,
   JobRow,
@@ -31,6 +33,7 @@ import type {
   NewToken,
   NewUser,
   NewVault,
+  NewWebhook,
   PackRow,
   PointListOptions,
   PointRow,
@@ -44,6 +47,8 @@ import type {
   UserRow,
   VaultChanges,
   VaultRow,
+  WebhookDeliveryRow,
+  WebhookRow,
 } from './types.ts';
 
 export interface SqliteCatalogOptions {
@@ -185,6 +190,9 @@ export class SqliteCatalog implements Catalog {
   markPacksDeleted(serverId: string, seqs: readonly number[], at: number): Promise<number> {
     return this.#call((db) => packs.markPacksDeleted(db, serverId, seqs, at));
   }
+  vaultPackBytes(vaultId: string): Promise<number> {
+    return this.#call((db) => packs.vaultPackBytes(db, vaultId));
+  }
 
   commitPoint(input: NewPoint): Promise<PointRow> {
     return this.#call((db) => points.commitPoint(db, input));
@@ -233,6 +241,9 @@ export class SqliteCatalog implements Catalog {
   getAlert(id: string): Promise<AlertRow> {
     return this.#call((db) => alerts.getAlert(db, id));
   }
+  findOpenAlert(vaultId: string, dedupeKey: string): Promise<AlertRow | undefined> {
+    return this.#call((db) => alerts.findOpenAlert(db, vaultId, dedupeKey));
+  }
   acknowledgeAlert(id: string, at: number): Promise<AlertRow> {
     return this.#call((db) => alerts.acknowledgeAlert(db, id, at));
   }
@@ -269,6 +280,31 @@ export class SqliteCatalog implements Catalog {
   }
   revokeToken(id: string, at: number): Promise<TokenRow> {
     return this.#call((db) => people.revokeToken(db, id, at));
+  }
+  revokeUserTokens(userId: string, at: number): Promise<number> {
+    return this.#call((db) => people.revokeUserTokens(db, userId, at));
+  }
+
+  createWebhook(input: NewWebhook): Promise<WebhookRow> {
+    return this.#call((db) => webhooks.createWebhook(db, input));
+  }
+  getWebhook(id: string): Promise<WebhookRow> {
+    return this.#call((db) => webhooks.getWebhook(db, id));
+  }
+  listWebhooks(vaultId: string): Promise<WebhookRow[]> {
+    return this.#call((db) => webhooks.listWebhooks(db, vaultId));
+  }
+  deleteWebhook(id: string, at: number): Promise<WebhookRow> {
+    return this.#call((db) => webhooks.deleteWebhook(db, id, at));
+  }
+  claimWebhookDeliveries(now: number, until: number, limit: number): Promise<WebhookDeliveryRow[]> {
+    return this.#call((db) => webhooks.claimWebhookDeliveries(db, now, until, limit));
+  }
+  recordDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<WebhookDeliveryRow> {
+    return this.#call((db) => webhooks.recordDeliveryAttempt(db, id, attempt));
+  }
+  listWebhookDeliveries(webhookId: string, options?: { limit?: number }): Promise<WebhookDeliveryRow[]> {
+    return this.#call((db) => webhooks.listWebhookDeliveries(db, webhookId, options?.limit));
   }
 
   recordUsage(input: UsageRow): Promise<UsageRow> {

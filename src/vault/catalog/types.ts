@@ -3,6 +3,10 @@
 // milliseconds since the epoch, sizes are byte counts. Times are always arguments, never
 // read from a clock here, so the service decides what "now" is and tests control it.
 
+import type { DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from './webhook-types.ts';
+
+export * from './webhook-types.ts';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -41,6 +45,8 @@ export interface VaultRow {
 }
 
 export interface NewVault {
+  /** Only rebuild-catalog gives one (restoring a row under its old id); otherwise it is new. */
+  id?: string;
   name: string;
   region: string;
   quotaBytes?: number | null;
@@ -111,6 +117,8 @@ export interface ServerRow {
 }
 
 export interface NewServer {
+  /** As NewVault.id. */
+  id?: string;
   vaultId: string;
   name: string;
   certFingerprint: string;
@@ -158,6 +166,8 @@ export interface PointRow {
 }
 
 export interface NewPoint {
+  /** As NewVault.id. */
+  id?: string;
   serverId: string;
   snapshotName: string;
   time: number;
@@ -183,7 +193,10 @@ export interface JobRow {
   endedAt: number | null;
   bytes: number;
   error: string | null;
+  /** The first skipped files (the service bounds the list). */
   skippedFiles: JsonValue[];
+  /** How many files were skipped in all; at least skippedFiles.length. */
+  skippedCount: number;
 }
 
 export interface NewJob {
@@ -200,6 +213,8 @@ export interface JobChanges {
   bytes?: number;
   error?: string | null;
   skippedFiles?: JsonValue[];
+  /** Default: skippedFiles.length when the list is given, else unchanged. */
+  skippedCount?: number;
 }
 
 export interface JobListOptions {
@@ -272,9 +287,11 @@ export interface TokenRow {
   /** null: never expires. Valid while now < expiresAt. */
   expiresAt: number | null;
   revokedAt: number | null;
+  /** The user the token belongs to (a console session, or a token a user made); null: none. */
+  userId: string | null;
 }
 
-export type NewToken = Omit<TokenRow, 'id' | 'revokedAt'>;
+export type NewToken = Omit<TokenRow, 'id' | 'revokedAt' | 'userId'> & { userId?: string | null };
 
 /** One day of usage for a vault (serverId null) or for one of its servers. */
 export interface UsageRow {
@@ -337,6 +354,8 @@ export interface Catalog {
   condemnPacks(serverId: string, seqs: readonly number[], at: number): Promise<number>;
   uncondemnPacks(serverId: string, seqs: readonly number[]): Promise<number>;
   markPacksDeleted(serverId: string, seqs: readonly number[], at: number): Promise<number>;
+  /** Bytes of the vault's packs that are not deleted (condemned ones still count). */
+  vaultPackBytes(vaultId: string): Promise<number>;
 
   /** Refuses references to packs never recorded or already deleted. */
   commitPoint(input: NewPoint): Promise<PointRow>;
@@ -360,8 +379,11 @@ export interface Catalog {
   /** Newest first. */
   listJobs(vaultId: string, options?: JobListOptions): Promise<JobRow[]>;
 
+  /** Also queues one delivery per live webhook of the vault (see WebhookDeliveryRow). */
   raiseAlert(input: NewAlert): Promise<RaisedAlert>;
   getAlert(id: string): Promise<AlertRow>;
+  /** The open (unresolved) alert of the vault with this key, if any. */
+  findOpenAlert(vaultId: string, dedupeKey: string): Promise<AlertRow | undefined>;
   acknowledgeAlert(id: string, at: number): Promise<AlertRow>;
   resolveAlert(id: string, at: number): Promise<AlertRow>;
   /** Newest first; open means not resolved (acknowledged ones are still open). */
@@ -379,6 +401,26 @@ export interface Catalog {
   /** Every token, or those scoped to one vault. */
   listTokens(options?: { vaultId?: string }): Promise<TokenRow[]>;
   revokeToken(id: string, at: number): Promise<TokenRow>;
+  /** Revokes the user's tokens that are live at `at` (neither revoked nor expired); returns how many. */
+  revokeUserTokens(userId: string, at: number): Promise<number>;
+
+  /** Refuses soft-deleted vaults. */
+  createWebhook(input: NewWebhook): Promise<WebhookRow>;
+  /** Deleted webhooks are found too (their deletedAt is set). */
+  getWebhook(id: string): Promise<WebhookRow>;
+  /** The live webhooks of a vault, oldest first. */
+  listWebhooks(vaultId: string): Promise<WebhookRow[]>;
+  /** Deleting again keeps the first time; its pending deliveries are abandoned. */
+  deleteWebhook(id: string, at: number): Promise<WebhookRow>;
+  /**
+   * Up to `limit` pending deliveries due at `now` (oldest first), each claimed until
+   * `until`: if its sender dies, it is due again then, so nothing queued is lost.
+   */
+  claimWebhookDeliveries(now: number, until: number, limit: number): Promise<WebhookDeliveryRow[]>;
+  /** Counts the attempt; a finished delivery cannot change (DELIVERY_FINISHED). */
+  recordDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<WebhookDeliveryRow>;
+  /** Newest first. */
+  listWebhookDeliveries(webhookId: string, options?: { limit?: number }): Promise<WebhookDeliveryRow[]>;
 
   /** Inserts or replaces the row of (vault, server or null, day). */
   recordUsage(input: UsageRow): Promise<UsageRow>;

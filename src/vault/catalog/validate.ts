@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BadInputError } from '../../errors/index.ts';
 import type { JsonObject, JsonValue } from './types.ts';
 
@@ -123,5 +124,16 @@ export function limit(value: unknown): number {
 /** Refuses an end before its start, e.g. expiresAt before issuedAt. */
 export function after(field: string, value: number, start: number): number {
   if (value <= start) throw bad(field, 'must be later than the start');
+  return value;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A given id (rebuild-catalog restores rows under their old ids) or a fresh one. */
+export function idOrNew(value: unknown): string {
+  if (value === undefined) return randomUUID();
+  if (typeof value !== 'string' || !UUID.test(value)) {
+    throw new BadInputError('BAD_FIELD', 'id: a lowercase UUID');
+  }
   return value;
 }

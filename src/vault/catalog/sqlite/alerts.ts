@@ -7,6 +7,7 @@ import { num, optNum, optStr, str } from './columns.ts';
 import type { Db, Row } from './db.ts';
 import { getServerOfVault } from './servers.ts';
 import { getVault } from './vaults.ts';
+import { queueDeliveries } from './webhooks.ts';
 
 const COLUMNS = `id, vault_id, server_id, kind, severity, message, dedupe_key, raised_at, last_raised_at,
   occurrences, acknowledged_at, resolved_at`;
@@ -46,7 +47,7 @@ export function raiseAlert(db: Db, input: NewAlert): RaisedAlert {
       input.vaultId,
       dedupeKey,
     );
-    if (again) return { alert: toAlert(again), created: false };
+    if (again) return queued(db, { alert: toAlert(again), created: false });
     const row = db.get(
       `INSERT INTO alerts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, NULL) RETURNING ${COLUMNS}`,
       randomUUID(),
@@ -59,14 +60,29 @@ export function raiseAlert(db: Db, input: NewAlert): RaisedAlert {
       raisedAt,
       raisedAt,
     );
-    return { alert: toAlert(row!), created: true };
+    return queued(db, { alert: toAlert(row!), created: true });
   });
+}
+
+/** Every raise goes out to the vault's webhooks, queued in the raise's own transaction. */
+function queued(db: Db, raised: RaisedAlert): RaisedAlert {
+  queueDeliveries(db, raised.alert);
+  return raised;
 }
 
 export function getAlert(db: Db, id: string): AlertRow {
   const row = db.get(`SELECT ${COLUMNS} FROM alerts WHERE id = ?`, id);
   if (!row) throw new NotFoundError('ALERT_NOT_FOUND', `no alert with id ${id}`);
   return toAlert(row);
+}
+
+export function findOpenAlert(db: Db, vaultId: string, dedupeKey: string): AlertRow | undefined {
+  const row = db.get(
+    `SELECT ${COLUMNS} FROM alerts WHERE vault_id = ? AND dedupe_key = ? AND resolved_at IS NULL`,
+    vaultId,
+    dedupeKey,
+  );
+  return row && toAlert(row);
 }
 
 /** Sets a time column once; later calls keep the first time. */

@@ -8,9 +8,11 @@ import type { Db, Row } from './db.ts';
 import { getServerOfVault } from './servers.ts';
 import { getVault } from './vaults.ts';
 
-const COLUMNS = 'id, vault_id, server_id, kind, status, started_at, ended_at, bytes, error, skipped_files';
+const COLUMNS =
+  'id, vault_id, server_id, kind, status, started_at, ended_at, bytes, error, skipped_files, skipped_count';
 
 function toJob(row: Row): JobRow {
+  const skippedFiles = check.parseArray(str(row, 'skipped_files'));
   return {
     id: str(row, 'id'),
     vaultId: str(row, 'vault_id'),
@@ -21,7 +23,9 @@ function toJob(row: Row): JobRow {
     endedAt: optNum(row, 'ended_at'),
     bytes: num(row, 'bytes'),
     error: optStr(row, 'error'),
-    skippedFiles: check.parseArray(str(row, 'skipped_files')),
+    skippedFiles,
+    // Jobs from before the count existed (migration 2) hold 0 there.
+    skippedCount: Math.max(num(row, 'skipped_count'), skippedFiles.length),
   };
 }
 
@@ -32,7 +36,7 @@ export function createJob(db: Db, input: NewJob): JobRow {
     getVault(db, input.vaultId);
     if (input.serverId !== null) getServerOfVault(db, input.serverId, input.vaultId);
     const row = db.get(
-      `INSERT INTO jobs (${COLUMNS}) VALUES (?, ?, ?, ?, 'running', ?, NULL, 0, NULL, '[]') RETURNING ${COLUMNS}`,
+      `INSERT INTO jobs (${COLUMNS}) VALUES (?, ?, ?, ?, 'running', ?, NULL, 0, NULL, '[]', 0) RETURNING ${COLUMNS}`,
       randomUUID(),
       input.vaultId,
       input.serverId,
@@ -57,13 +61,14 @@ export function updateJob(db: Db, id: string, changes: JobChanges): JobRow {
     }
     const next = mergeJob(job, changes);
     const row = db.get(
-      `UPDATE jobs SET status = ?, ended_at = ?, bytes = ?, error = ?, skipped_files = ?
+      `UPDATE jobs SET status = ?, ended_at = ?, bytes = ?, error = ?, skipped_files = ?, skipped_count = ?
        WHERE id = ? RETURNING ${COLUMNS}`,
       next.status,
       next.endedAt,
       next.bytes,
       next.error,
       next.skippedFiles,
+      next.skippedCount,
       id,
     );
     return toJob(row!);
@@ -80,12 +85,22 @@ function mergeJob(job: JobRow, changes: JobChanges) {
   if (endedAt !== null && endedAt < job.startedAt) {
     throw new BadInputError('BAD_FIELD', 'endedAt: must not be before startedAt');
   }
+  const skipped = changes.skippedFiles ?? job.skippedFiles;
+  const skippedFiles = check.jsonArray('skippedFiles', skipped);
+  const skippedCount = check.whole(
+    'skippedCount',
+    changes.skippedCount ?? (changes.skippedFiles ? skipped.length : job.skippedCount),
+  );
+  if (skippedCount < skipped.length) {
+    throw new BadInputError('BAD_FIELD', 'skippedCount: must be at least the number of skippedFiles');
+  }
   return {
     status,
     endedAt,
     bytes: check.whole('bytes', changes.bytes ?? job.bytes),
     error: check.optionalLongText('error', changes.error === undefined ? job.error : changes.error),
-    skippedFiles: check.jsonArray('skippedFiles', changes.skippedFiles ?? job.skippedFiles),
+    skippedFiles,
+    skippedCount,
   };
 }
 

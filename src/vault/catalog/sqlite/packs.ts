@@ -4,6 +4,7 @@ import * as check from '../validate.ts';
 import { num, optNum, str } from './columns.ts';
 import { type Db, type Row, uniqueViolation } from './db.ts';
 import { getServer } from './servers.ts';
+import { getVault } from './vaults.ts';
 
 const COLUMNS = 'server_id, seq, name, size, created_at, condemned_at, deleted_at';
 
@@ -109,4 +110,14 @@ export function nextPackSeq(db: Db, serverId: string): number {
 export function deletedPackSeqs(db: Db, serverId: string): Set<number> {
   const rows = db.all('SELECT seq FROM packs WHERE server_id = ? AND deleted_at IS NOT NULL', serverId);
   return new Set(rows.map((row) => num(row, 'seq')));
+}
+
+export function vaultPackBytes(db: Db, vaultId: string): number {
+  getVault(db, vaultId);
+  const row = db.get(
+    `SELECT COALESCE(SUM(p.size), 0) AS bytes FROM packs p JOIN servers s ON s.id = p.server_id
+     WHERE s.vault_id = ? AND p.deleted_at IS NULL`,
+    vaultId,
+  );
+  return num(row!, 'bytes');
 }

@@ -8,7 +8,7 @@ import { type Db, type Row, uniqueViolation } from './db.ts';
 import { getLiveVault, getVault } from './vaults.ts';
 
 const USER_COLUMNS = 'id, name, password_hash, role, created_at';
-const TOKEN_COLUMNS = 'id, token_hash, name, role, vault_id, created_at, expires_at, revoked_at';
+const TOKEN_COLUMNS = 'id, token_hash, name, role, vault_id, created_at, expires_at, revoked_at, user_id';
 
 function toUser(row: Row): UserRow {
   return {
@@ -30,6 +30,7 @@ function toToken(row: Row): TokenRow {
     createdAt: num(row, 'created_at'),
     expiresAt: optNum(row, 'expires_at'),
     revokedAt: optNum(row, 'revoked_at'),
+    userId: optStr(row, 'user_id'),
   };
 }
 
@@ -91,12 +92,14 @@ export function createToken(db: Db, input: NewToken): TokenRow {
     input.vaultId,
     createdAt,
     expiresAt,
+    input.userId ?? null,
   ];
   return db.atomic(() => {
     if (input.vaultId !== null) getLiveVault(db, input.vaultId);
+    if (input.userId != null) getUser(db, input.userId);
     try {
       const row = db.get(
-        `INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL) RETURNING ${TOKEN_COLUMNS}`,
+        `INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?) RETURNING ${TOKEN_COLUMNS}`,
         ...values,
       );
       return toToken(row!);
@@ -133,5 +136,19 @@ export function revokeToken(db: Db, id: string, at: number): TokenRow {
     if (!row) throw new NotFoundError('TOKEN_NOT_FOUND', `no API token with id ${id}`);
     db.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', at, id);
     return toToken(db.get(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`, id)!);
+  });
+}
+
+export function revokeUserTokens(db: Db, userId: string, at: number): number {
+  check.whole('at', at);
+  return db.atomic(() => {
+    getUser(db, userId);
+    return db.run(
+      `UPDATE api_tokens SET revoked_at = ?
+       WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
+      at,
+      userId,
+      at,
+    );
   });
 }

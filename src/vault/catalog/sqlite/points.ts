@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../../errors/index.ts';
 import * as bitmap from '../bitmap.ts';
 import type { NewPoint, PointListOptions, PointRow } from '../types.ts';
@@ -45,7 +44,7 @@ export function commitPoint(db: Db, input: NewPoint): PointRow {
   const packs = bitmap.encode(input.packSeqs);
   return db.atomic(() => {
     checkReferences(db, input.serverId, packs);
-    const id = randomUUID();
+    const id = check.idOrNew(input.id);
     try {
       db.run(
         `INSERT INTO recovery_points (id, server_id, snapshot_name, time, stats, packs, pack_count, committed_at)

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../../errors/index.ts';
 import type { NewServer, ServerCertificate, ServerRow } from '../types.ts';
 import { REGISTRATION_METHODS } from '../types.ts';
@@ -34,7 +33,7 @@ export function registerServer(db: Db, input: NewServer): ServerRow {
   const name = check.text('name', input.name);
   const fingerprint = check.fingerprint('certFingerprint', input.certFingerprint);
   const values = [
-    randomUUID(),
+    check.idOrNew(input.id),
     input.vaultId,
     name,
     fingerprint,

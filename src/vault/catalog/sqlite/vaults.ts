@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../../errors/index.ts';
 import type { NewVault, VaultChanges, VaultRow } from '../types.ts';
 import { DEFAULT_SOFT_DELETE_DAYS } from '../types.ts';
@@ -26,7 +25,7 @@ function toVault(row: Row): VaultRow {
 export function createVault(db: Db, input: NewVault): VaultRow {
   const name = check.text('name', input.name);
   const values = [
-    randomUUID(),
+    check.idOrNew(input.id),
     name,
     check.text('region', input.region),
     check.quota(input.quotaBytes ?? null),

@@ -24,6 +24,7 @@ export function jobCases(ctx: Context): void {
       bytes: 0,
       error: null,
       skippedFiles: [],
+      skippedCount: 0,
     });
     const progress = await ctx.catalog.updateJob(job.id, { bytes: 5000 });
     assert.deepEqual(progress, { ...job, bytes: 5000 });
@@ -42,9 +43,31 @@ export function jobCases(ctx: Context): void {
       bytes: 9000,
       error: '2 files skipped',
       skippedFiles: skipped,
+      skippedCount: 2,
     });
     assert.deepEqual(await ctx.catalog.getJob(job.id), done);
     await rejectsWith(ctx.catalog.updateJob(job.id, { bytes: 1 }), 'conflict', 'JOB_FINISHED');
+  });
+
+  it('counts every skipped file while keeping the list it is given', async () => {
+    const vault = await makeVault(ctx.catalog);
+    const job = await ctx.catalog.createJob({
+      vaultId: vault.id,
+      serverId: null,
+      kind: 'backup',
+      startedAt: T0,
+    });
+    const listed = await ctx.catalog.updateJob(job.id, { skippedFiles: ['/a', '/b'] });
+    assert.equal(listed.skippedCount, 2);
+    assert.equal((await ctx.catalog.updateJob(job.id, { bytes: 5 })).skippedCount, 2);
+    const cut = await ctx.catalog.updateJob(job.id, { skippedFiles: ['/a'], skippedCount: 5000 });
+    assert.deepEqual([cut.skippedFiles, cut.skippedCount], [['/a'], 5000]);
+    await rejectsWith(
+      ctx.catalog.updateJob(job.id, { skippedFiles: ['/a', '/b'], skippedCount: 1 }),
+      'bad-input',
+      'BAD_FIELD',
+    );
+    assert.deepEqual(await ctx.catalog.getJob(job.id), cut);
   });
 
   it('requires an end time exactly when a job ends, not before its start', async () => {
@@ -167,6 +190,18 @@ export function alertCases(ctx: Context): void {
       [fresh.alert.id, alert.id],
     );
     assert.deepEqual(await ctx.catalog.getAlert(alert.id), resolved);
+  });
+
+  it('finds the open alert of a key, and none once it is resolved', async () => {
+    const vault = await makeVault(ctx.catalog);
+    const other = await makeVault(ctx.catalog, 'other');
+    const { alert } = await raise(ctx.catalog, vault.id, 'k', T0);
+    await raise(ctx.catalog, other.id, 'j', T0);
+    assert.deepEqual(await ctx.catalog.findOpenAlert(vault.id, 'k'), alert);
+    assert.equal(await ctx.catalog.findOpenAlert(vault.id, 'j'), undefined);
+    assert.equal(await ctx.catalog.findOpenAlert(other.id, 'k'), undefined);
+    await ctx.catalog.resolveAlert(alert.id, T0 + 1);
+    assert.equal(await ctx.catalog.findOpenAlert(vault.id, 'k'), undefined);
   });
 
   it('keeps keys apart per vault and per key', async () => {

@@ -95,6 +95,21 @@ export function packCases(ctx: Context): void {
     assert.equal(again.seq, 2);
     assert.deepEqual(await ctx.catalog.findPack(server.id, 'p0'), again);
   });
+
+  it('sums the bytes of a vault’s packs that are not deleted, over all its servers', async () => {
+    const { vault, server } = await oneServer(ctx.catalog);
+    const empty = await makeVault(ctx.catalog, 'empty');
+    assert.equal(await ctx.catalog.vaultPackBytes(vault.id), 0);
+    const second = await makeServer(ctx.catalog, vault.id, 'web-2');
+    await makePacks(ctx.catalog, server.id, 3);
+    await makePacks(ctx.catalog, second.id, 1, 10);
+    await makePacks(ctx.catalog, (await makeServer(ctx.catalog, empty.id)).id, 1);
+    await ctx.catalog.condemnPacks(server.id, [1], T0 + DAY);
+    await ctx.catalog.markPacksDeleted(server.id, [0], T0 + DAY);
+    assert.equal(await ctx.catalog.vaultPackBytes(vault.id), 1001 + 1002 + 1010);
+    assert.equal(await ctx.catalog.vaultPackBytes(empty.id), 1000);
+    await rejectsWith(ctx.catalog.vaultPackBytes('nope'), 'not-found', 'VAULT_NOT_FOUND');
+  });
 }
 
 export function pointCases(ctx: Context): void {

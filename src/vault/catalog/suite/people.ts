@@ -64,6 +64,7 @@ export function tokenCases(ctx: Context): void {
       createdAt: T0,
       expiresAt: T0 + DAY,
       revokedAt: null,
+      userId: null,
     });
     assert.deepEqual(await ctx.catalog.findToken('t1', T0 + 1000 * DAY), forever);
     assert.deepEqual(await ctx.catalog.findToken('t2', T0 + DAY - 1), scoped);
@@ -85,6 +86,49 @@ export function tokenCases(ctx: Context): void {
       [a.id, b.id],
     );
     assert.deepEqual(await ctx.catalog.listTokens({ vaultId: vault.id }), [b]);
+  });
+
+  it('ties tokens to their user and revokes all of a user’s live tokens at once', async () => {
+    const ann = await ctx.catalog.createUser({
+      name: 'ann',
+      passwordHash: 'h',
+      role: 'owner',
+      createdAt: T0,
+    });
+    const bob = await ctx.catalog.createUser({
+      name: 'bob',
+      passwordHash: 'h',
+      role: 'reader',
+      createdAt: T0,
+    });
+    const session = await ctx.catalog.createToken(token('s1', { userId: ann.id, expiresAt: T0 + DAY }));
+    const made = await ctx.catalog.createToken(token('s2', { userId: ann.id }));
+    const earlier = await ctx.catalog.createToken(token('s3', { userId: ann.id }));
+    await ctx.catalog.revokeToken(earlier.id, T0 + 1);
+    const expired = await ctx.catalog.createToken(token('s7', { userId: ann.id, expiresAt: T0 + 1 }));
+    const bobs = await ctx.catalog.createToken(token('s4', { userId: bob.id }));
+    const plain = await ctx.catalog.createToken(token('s5'));
+    assert.equal(session.userId, ann.id);
+    assert.equal(plain.userId, null);
+    assert.equal(await ctx.catalog.revokeUserTokens(ann.id, T0 + 2), 2);
+    assert.equal(await ctx.catalog.findToken('s1', T0 + 3), undefined);
+    assert.equal(await ctx.catalog.findToken('s2', T0 + 3), undefined);
+    assert.deepEqual(await ctx.catalog.findToken('s4', T0 + 3), bobs);
+    assert.deepEqual(await ctx.catalog.findToken('s5', T0 + 3), plain);
+    const listed = await ctx.catalog.listTokens();
+    assert.equal(listed.find((t) => t.id === made.id)!.revokedAt, T0 + 2);
+    assert.equal(listed.find((t) => t.id === earlier.id)!.revokedAt, T0 + 1);
+    assert.equal(
+      listed.find((t) => t.id === expired.id)!.revokedAt,
+      null,
+      'an expired token is left as it is',
+    );
+    await rejectsWith(ctx.catalog.revokeUserTokens('nope', T0), 'not-found', 'USER_NOT_FOUND');
+    await rejectsWith(
+      ctx.catalog.createToken(token('s6', { userId: 'nope' })),
+      'not-found',
+      'USER_NOT_FOUND',
+    );
   });
 
   it('refuses duplicate hashes, bad expiry, unknown vaults and unknown ids', async () => {

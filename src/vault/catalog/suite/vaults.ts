@@ -46,6 +46,39 @@ export function vaultCases(ctx: Context): void {
     await rejectsWith(makeVault(ctx.catalog), 'conflict', 'VAULT_EXISTS');
   });
 
+  it('keeps the ids rebuild-catalog gives for vaults, servers and points, and refuses malformed ones', async () => {
+    const id = '0b5e2c1a-7d3f-4e2a-9c1b-2f3e4d5c6b7a';
+    const vault = await ctx.catalog.createVault({ id, name: 'restored', region: 'local', createdAt: T0 });
+    assert.equal(vault.id, id);
+    const serverId = '1c6f3d2b-8e4a-4f3b-8d2c-3a4f5e6d7c8b';
+    const server = await ctx.catalog.registerServer({
+      id: serverId,
+      vaultId: id,
+      name: 'web1',
+      certFingerprint: 'a'.repeat(64),
+      certNotAfter: T0 + DAY,
+      via: 'credentials',
+      registeredAt: T0,
+    });
+    assert.equal(server.id, serverId);
+    const pointId = '2d7a4e3c-9f5b-4a4c-9e3d-4b5a6f7e8d9c';
+    const point = await ctx.catalog.commitPoint({
+      id: pointId,
+      serverId,
+      snapshotName: 'f'.repeat(64),
+      time: T0,
+      stats: {},
+      packSeqs: [],
+      committedAt: T0,
+    });
+    assert.equal(point.id, pointId);
+    await rejectsWith(
+      ctx.catalog.createVault({ id: 'not-a-uuid', name: 'x1', region: 'local', createdAt: T0 }),
+      'bad-input',
+      'BAD_FIELD',
+    );
+  });
+
   it('reports unknown vaults as VAULT_NOT_FOUND', async () => {
     await rejectsWith(ctx.catalog.getVault('no-such-id'), 'not-found', 'VAULT_NOT_FOUND');
     await rejectsWith(ctx.catalog.getVaultByName('nope'), 'not-found', 'VAULT_NOT_FOUND');
