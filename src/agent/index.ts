@@ -5,6 +5,7 @@
 // util and errors, and the server's HTTPS client module.
 
 export { type CommittedPoint, commitBackup } from './commit.ts';
+export { finishJob, type JobReport, startJob } from './jobs.ts';
 export { readCredentialsFile, registerWithCertificate, registerWithCredentialsFile } from './register.ts';
 export {
   type AgentInfo,

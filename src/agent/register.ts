@@ -112,6 +112,15 @@ function infoFrom(server: string, answer: Registered): AgentState['info'] {
   };
 }
 
+/** The certificate as PEM, whether the file holds PEM or DER (a `.cer`). */
+function asPem(bytes: Buffer | string): string {
+  try {
+    return new X509Certificate(bytes).toString();
+  } catch {
+    throw new BadInputError('BAD_CERT_OR_KEY', 'the certificate file is neither a PEM nor a DER certificate');
+  }
+}
+
 /** The key must be the certificate's: a mismatch would only fail later, in the handshake. */
 function checkPair(certPem: string, keyPem: string): void {
   let matches = false;
@@ -138,7 +147,9 @@ export async function registerWithCertificate(options: {
   force?: boolean;
 }): Promise<AgentState> {
   if (!options.force) await refuseIfRegistered(options.dir);
-  const certPem = await readFileText(options.certFile, 'certificate');
+  const certPem = asPem(
+    await readFile(options.certFile).catch(() => readFileText(options.certFile, 'certificate')),
+  );
   const keyPem = await readFileText(options.keyFile, 'key');
   checkPair(certPem, keyPem);
   const client = new ServerClient({ server: options.server, caPem: options.caPem, certPem, keyPem });

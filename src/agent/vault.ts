@@ -1,6 +1,6 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { ServerClient } from '../server/client.ts';
-import { type BlobStore, RetryStore } from '../storage/index.ts';
+import { type BlobStore, HttpBlobStore, RetryStore } from '../storage/index.ts';
 import { writeAtomic } from '../util/index.ts';
 import { renewalDue } from '../vault/registration.ts';
 import { type AgentState, agentFiles } from './state.ts';
@@ -19,11 +19,7 @@ export function agentClient(state: AgentState): ServerClient {
 }
 
 /** The agent's repository in the vault, with transient failures retried. */
-export async function vaultRepoStore(state: AgentState): Promise<BlobStore> {
-  // TEMPORARY until the HTTP backend lands: a static import would break every command.
-  const { HttpBlobStore } = (await import('../storage/index.ts')) as unknown as {
-    HttpBlobStore: new (o: object) => BlobStore;
-  };
+export function vaultRepoStore(state: AgentState): BlobStore {
   return new RetryStore(
     new HttpBlobStore({
       url: state.info.server,

@@ -73,8 +73,8 @@ export async function resolveTarget(ctx: CommandContext): Promise<Target> {
   return { kind: 'vault', agent: await renewIfDue(agent) };
 }
 
-export async function targetStore(target: Target): Promise<BlobStore> {
-  return target.kind === 'repo' ? storeFor(target.location) : await vaultRepoStore(target.agent);
+export function targetStore(target: Target): BlobStore {
+  return target.kind === 'repo' ? storeFor(target.location) : vaultRepoStore(target.agent);
 }
 
 /** Deleting history is the vault's job (retention); an agent cannot, so say so up front. */
@@ -93,7 +93,7 @@ export async function openTarget(
   const target = await resolveTarget(ctx);
   if (options.standaloneOnly) refuseInVault(target, options.standaloneOnly);
   const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
-  const repo = await Repository.open(await targetStore(target), passphrase);
+  const repo = await Repository.open(targetStore(target), passphrase);
   if (options.index !== false) await repo.loadIndex();
   return { repo, target };
 }

@@ -1,4 +1,7 @@
+import { BadInputError } from '../errors/index.ts';
+import { redeemLoginLink } from '../vault/ops/index.ts';
 import { rebuildCatalog } from '../vault/rebuild.ts';
+import { hashToken, newToken } from './auth.ts';
 import { forbidden } from './http-status.ts';
 import type { RequestContext, Route, RouteResult } from './types.ts';
 
@@ -11,7 +14,38 @@ async function rebuild(ctx: RequestContext): Promise<RouteResult> {
   return { body: await rebuildCatalog(services.catalog, stores, services.now()) };
 }
 
+async function redeemLink(ctx: RequestContext): Promise<RouteResult> {
+  const { code } = (ctx.body ?? {}) as { code?: unknown };
+  if (typeof code !== 'string' || code.length > 100)
+    throw new BadInputError('BAD_FIELD', 'code: the code of the login link');
+  const session = newToken();
+  const now = ctx.services.now();
+  const row = await redeemLoginLink(ctx.services.catalog, hashToken(code), hashToken(session), now);
+  return { body: { token: session, expiresAt: new Date(row.expiresAt!).toISOString(), role: row.role } };
+}
+
 export const ADMIN_ROUTES: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/v1/login/link',
+    auth: 'public',
+    bodyLimit: 1024,
+    summary: 'Open a console session with the one-time login link the server printed at start',
+    tag: 'people',
+    requestBody: {
+      type: 'object',
+      required: ['code'],
+      properties: { code: { type: 'string', writeOnly: true } },
+    },
+    response: {
+      status: 200,
+      schema: {
+        type: 'object',
+        properties: { token: { type: 'string' }, expiresAt: { type: 'string' }, role: {} },
+      },
+    },
+    handler: redeemLink,
+  },
   {
     method: 'POST',
     path: '/v1/admin/rebuild-catalog',

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AuthError } from '../errors/index.ts';
 import type { Catalog, Role, TokenRow } from '../vault/catalog/index.ts';
+import { LOGIN_LINK_NAME } from '../vault/ops/index.ts';
 import { forbidden } from './http-status.ts';
 
 // API tokens for people and scripts: `Authorization: Bearer TOKEN`. The catalog stores
@@ -39,7 +40,9 @@ export async function authenticate(
   const match = BEARER.exec(header);
   if (!match) throw unauthorized('the Authorization header is not "Bearer TOKEN"');
   const row = await catalog.findToken(hashToken(match[1]!), now);
-  if (!row) throw unauthorized('the API token is unknown, revoked or expired');
+  // A login link's code opens a console session and nothing else.
+  if (!row || row.name === LOGIN_LINK_NAME)
+    throw unauthorized('the API token is unknown, revoked or expired');
   return row;
 }
 

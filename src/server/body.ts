@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { BadInputError } from '../errors/index.ts';
+import { BadInputError, TransientError } from '../errors/index.ts';
 
-// Reads a request's JSON body under the route's size limit.
+// Reads a request's JSON body under the route's size limit, or an upload's raw bytes.
 
 /**
  * Past the limit we keep reading (and discarding) up to this much more, so a client that
@@ -64,4 +65,53 @@ export async function readJson(request: IncomingMessage, limit: number): Promise
       hint: 'send one JSON object, UTF-8 encoded',
     });
   }
+}
+
+/**
+ * The Content-Length of an upload, checked before any of it is read: LENGTH_REQUIRED
+ * without one (a chunked upload could not be refused before it was all read), 413 past
+ * `limit` with the connection closed, so a too-large body is never read.
+ */
+export function uploadLength(request: IncomingMessage, limit: number): number {
+  const declared = declaredLength(request);
+  if (declared === undefined) {
+    throw new BadInputError('LENGTH_REQUIRED', 'an upload needs a Content-Length header', {
+      hint: 'send the body with its length, not chunked',
+    });
+  }
+  if (declared > limit) throw new BodyTooLargeError(limit, true);
+  return declared;
+}
+
+export interface Upload {
+  bytes: Buffer;
+  /** Hex SHA-256 of bytes, computed while they arrived. */
+  sha256: string;
+}
+
+/**
+ * Reads exactly `length` bytes (from uploadLength) and hashes them on the way. A
+ * connection that ends early is UPLOAD_ABORTED (transient): the caller must store nothing.
+ */
+export async function readUpload(request: IncomingMessage, length: number): Promise<Upload> {
+  const bytes = Buffer.allocUnsafe(length);
+  const hash = createHash('sha256');
+  let received = 0;
+  const cutOff = (cause?: unknown) =>
+    new TransientError('UPLOAD_ABORTED', `the upload was cut off after ${received} of ${length} bytes`, {
+      hint: 'send it again',
+      cause,
+    });
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      if (received + chunk.length > length) throw new BodyTooLargeError(length, true);
+      chunk.copy(bytes, received);
+      hash.update(chunk);
+      received += chunk.length;
+    }
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? err : cutOff(err);
+  }
+  if (received !== length) throw cutOff();
+  return { bytes, sha256: hash.digest('hex') };
 }

@@ -39,6 +39,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RANGE_NOT_SATISFIABLE: 416,
 };
 
 export type ErrorBody = { error: string; message: string; hint?: string };
@@ -56,9 +57,9 @@ export function errorBody(err: unknown): ErrorBody {
   return { error: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
 }
 
-/** 403: the token is valid but its role (or vault scope) does not allow this. */
-export function forbidden(message: string): AuthError {
-  return new AuthError('FORBIDDEN', message, { hint: 'use a token with a higher role' });
+/** 403: the caller is known, but its role (or vault scope, or kind: an agent) does not allow this. */
+export function forbidden(message: string, hint = 'use a token with a higher role'): AuthError {
+  return new AuthError('FORBIDDEN', message, { hint });
 }
 
 type Make = (code: string, message: string, options: { hint?: string }) => OffsiteError;

@@ -59,3 +59,18 @@ test('a malformed %-escape is bad input, not a crash', () => {
 test('duplicate routes are refused when the table is built', () => {
   assert.throws(() => new Router([route('GET', '/a/:x'), route('GET', '/a/:y')]), /duplicate route/);
 });
+
+test('a last :name* segment takes the rest of the path, slashes and empty segments included', () => {
+  const rest = new Router([route('GET', '/o/:name*'), route('GET', '/o'), route('GET', '/p/:id')]);
+  assert.deepEqual(rest.match('GET', '/o/data/ab/cd').params, { name: 'data/ab/cd' });
+  assert.deepEqual(rest.match('GET', '/o/a%2Fb/%2e%2e').params, { name: 'a/b/..' });
+  assert.deepEqual(rest.match('GET', '/o//etc/passwd').params, { name: '/etc/passwd' });
+  assert.deepEqual(rest.match('GET', '/o/').params, { name: '' });
+  assert.equal(rest.match('GET', '/o').route.path, '/o');
+  assert.throws(
+    () => rest.match('GET', '/o/a/%E0%A4%A'),
+    (err) => isOffsiteError(err) && err.code === 'BAD_PATH',
+  );
+  assert.throws(() => new Router([route('GET', '/o/:name*/x')]), /only the last segment/);
+  assert.doesNotThrow(() => new Router([route('GET', '/a/:x'), route('GET', '/a/:rest*')]));
+});

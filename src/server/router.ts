@@ -3,8 +3,11 @@ import type { HttpMethod, Route } from './types.ts';
 
 // Matches a request's method and path against the declarative route table. A path that
 // no route has is 404; a path some route has under another method is 405 with Allow.
+// A last segment `:name*` takes the rest of the path, slashes included (object names of
+// the agent data API); it matches even an empty rest, so its handler, not the router,
+// decides what a bad value is.
 
-type Segment = { literal: string } | { param: string };
+type Segment = { literal: string } | { param: string; rest?: true };
 
 interface CompiledRoute {
   route: Route;
@@ -13,13 +16,17 @@ interface CompiledRoute {
 
 export type Match = { route: Route; params: Record<string, string> };
 
-const PARAM = /^:([A-Za-z][A-Za-z0-9]*)$/;
+const PARAM = /^:([A-Za-z][A-Za-z0-9]*)(\*?)$/;
 
 export function compilePath(path: string): Segment[] {
   if (!path.startsWith('/')) throw new Error(`route path ${path} must start with /`);
-  return splitPath(path).map((part) => {
+  const parts = splitPath(path);
+  return parts.map((part, i) => {
     const param = PARAM.exec(part);
-    return param ? { param: param[1]! } : { literal: part };
+    if (!param) return { literal: part };
+    if (param[2] === '') return { param: param[1]! };
+    if (i !== parts.length - 1) throw new Error(`route path ${path}: only the last segment can be :name*`);
+    return { param: param[1]!, rest: true };
   });
 }
 
@@ -37,13 +44,17 @@ function decode(part: string): string {
 }
 
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
-  if (segments.length !== parts.length) return undefined;
+  const rest = segments.at(-1);
+  const takesRest = rest !== undefined && 'param' in rest && rest.rest === true;
+  if (takesRest ? parts.length < segments.length : segments.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     const part = parts[i]!;
     if ('literal' in segment) {
       if (segment.literal !== part) return undefined;
+    } else if (segment.rest) {
+      params[segment.param] = parts.slice(i).map(decode).join('/');
     } else {
       if (part === '') return undefined;
       params[segment.param] = decode(part);
@@ -58,7 +69,7 @@ export class Router {
   constructor(routes: readonly Route[]) {
     const seen = new Set<string>();
     this.#routes = routes.map((route) => {
-      const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`;
+      const key = `${route.method} ${route.path.replace(/:[A-Za-z0-9]+/g, ':')}`;
       if (seen.has(key)) throw new Error(`duplicate route ${route.method} ${route.path}`);
       seen.add(key);
       return { route, segments: compilePath(route.path) };

@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { BadInputError, isOffsiteError } from '../errors/index.ts';
+import { issueLoginLink } from '../vault/ops/index.ts';
 import { authenticateAgent, requirePeer } from './agent-auth.ts';
-import { authenticate, requireRole } from './auth.ts';
+import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
@@ -52,6 +53,8 @@ export interface RunningServer {
   caPem: string;
   files: DataFiles;
   regions: readonly Region[];
+  /** The one-time console login link (valid 15 minutes, usable once). */
+  loginUrl: string;
   /** The periodic tasks (retention, garbage collection, usage, alerts, webhooks). */
   background: Background;
   /** Stops accepting, lets in-flight requests finish (up to the timeout), closes the catalog. */
@@ -69,12 +72,17 @@ function splitUrl(raw: string | undefined): { pathname: string; query: URLSearch
 }
 
 function send(res: ServerResponse, status: number, result: RouteResult): void {
-  const text = result.contentType ? String(result.body) : JSON.stringify(result.body);
+  const payload = !result.contentType
+    ? JSON.stringify(result.body)
+    : Buffer.isBuffer(result.body)
+      ? result.body
+      : String(result.body);
   res.statusCode = status;
   res.setHeader('Content-Type', result.contentType ?? 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Content-Length', Buffer.byteLength(payload));
   res.setHeader('Cache-Control', 'no-store');
-  res.end(text);
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+  res.end(payload);
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
@@ -261,6 +269,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   }
   h.services.publicUrl = options.publicUrl ?? urlFor(host, bound);
+  const loginCode = newToken();
+  await issueLoginLink(boot.catalog, hashToken(loginCode), h.services.now());
   const tasks = [...RETENTION_TASKS, ...OPS_TASKS];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {
@@ -270,6 +280,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     files: boot.files,
     regions: boot.regions,
     background,
+    loginUrl: `${h.services.publicUrl}/#login=${loginCode}`,
     close: closer(server, boot, background, options.closeTimeoutMs ?? 10_000, () => {
       closing = true;
     }),

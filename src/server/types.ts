@@ -71,9 +71,11 @@ export interface RequestContext {
 
 export interface RouteResult {
   status?: number;
-  /** Serialised as JSON unless contentType says otherwise (then it must be a string). */
+  /** Serialised as JSON unless contentType says otherwise (then a string, or a Buffer sent as it is). */
   body: unknown;
   contentType?: string;
+  /** More response headers (e.g. Content-Range); they win over the defaults, so a HEAD answer can give its own Content-Length. */
+  headers?: Readonly<Record<string, string | number>>;
 }
 
 /** A JSON Schema fragment; only what the OpenAPI document needs. */

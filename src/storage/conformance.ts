@@ -20,6 +20,12 @@ export interface ConformanceOptions {
    * a prefix to every name (PrefixStore) gives up that many characters.
    */
   maxNameLength?: number;
+  /**
+   * For a store that lets its caller delete only names under one prefix (the vault's
+   * agent API: `sessions/`): the delete cases use names under it, and one more case
+   * checks that a delete anywhere else is refused with this error and changes nothing.
+   */
+  deletesOnlyUnder?: { prefix: string; refusal: { type: ErrorClass; code: string } };
 }
 
 /**
@@ -255,30 +261,50 @@ function listCases(ctx: Context): void {
 }
 
 function deleteCases(ctx: Context): void {
+  const p = ctx.options.deletesOnlyUnder?.prefix ?? '';
   it('removes the object from get, head and list, and leaves its neighbours', async () => {
-    await ctx.store.put('d/one', Buffer.from('1'));
-    await ctx.store.put('d/two', Buffer.from('22'));
-    await ctx.store.delete('d/one');
-    await rejectsWith(ctx.store.get('d/one'), NotFoundError, 'OBJECT_NOT_FOUND');
-    assert.equal(await ctx.store.head('d/one'), null);
-    assert.deepEqual(await collect(ctx.store.list('')), [{ name: 'd/two', size: 2 }]);
-    assert.equal((await ctx.store.get('d/two')).toString(), '22');
+    await ctx.store.put(`${p}d/one`, Buffer.from('1'));
+    await ctx.store.put(`${p}d/two`, Buffer.from('22'));
+    await ctx.store.delete(`${p}d/one`);
+    await rejectsWith(ctx.store.get(`${p}d/one`), NotFoundError, 'OBJECT_NOT_FOUND');
+    assert.equal(await ctx.store.head(`${p}d/one`), null);
+    assert.deepEqual(await collect(ctx.store.list('')), [{ name: `${p}d/two`, size: 2 }]);
+    assert.equal((await ctx.store.get(`${p}d/two`)).toString(), '22');
   });
 
   it('is idempotent: deleting a missing or already deleted object resolves', async () => {
-    await ctx.store.delete('never-existed');
-    await ctx.store.delete('no/such/dir/obj');
-    await ctx.store.put('gone', Buffer.from('x'));
-    await ctx.store.delete('gone');
-    await ctx.store.delete('gone');
-    assert.equal(await ctx.store.head('gone'), null);
+    await ctx.store.delete(`${p}never-existed`);
+    await ctx.store.delete(`${p}no/such/dir/obj`);
+    await ctx.store.put(`${p}gone`, Buffer.from('x'));
+    await ctx.store.delete(`${p}gone`);
+    await ctx.store.delete(`${p}gone`);
+    assert.equal(await ctx.store.head(`${p}gone`), null);
   });
 
   it('lets a deleted name be put again', async () => {
-    await ctx.store.put('again', Buffer.from('old'));
-    await ctx.store.delete('again');
-    await ctx.store.put('again', Buffer.from('new'));
-    assert.equal((await ctx.store.get('again')).toString(), 'new');
+    await ctx.store.put(`${p}again`, Buffer.from('old'));
+    await ctx.store.delete(`${p}again`);
+    await ctx.store.put(`${p}again`, Buffer.from('new'));
+    assert.equal((await ctx.store.get(`${p}again`)).toString(), 'new');
+  });
+
+  const only = ctx.options.deletesOnlyUnder;
+  if (only === undefined) return;
+  it(`refuses to delete anything outside "${only.prefix}", and keeps it`, async () => {
+    const outside = [
+      'config',
+      'keys/k1',
+      'index/i1',
+      'snapshots/s1',
+      'data/ab/p1',
+      `${only.prefix.replace(/\/$/, '')}x`,
+    ];
+    for (const name of outside) {
+      await ctx.store.put(name, Buffer.from(name));
+      await rejectsWith(ctx.store.delete(name), only.refusal.type, only.refusal.code, name);
+      await rejectsWith(ctx.store.delete(`${name}-missing`), only.refusal.type, only.refusal.code, name);
+      assert.equal((await ctx.store.get(name)).toString(), name);
+    }
   });
 }
 
@@ -407,7 +433,7 @@ export async function collect(listing: AsyncIterable<ListedObject>): Promise<Lis
   return all.sort(byName);
 }
 
-type ErrorClass = abstract new (...args: never[]) => OffsiteError;
+export type ErrorClass = abstract new (...args: never[]) => OffsiteError;
 
 async function rejectsWith(
   promise: Promise<unknown>,

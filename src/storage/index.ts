@@ -3,6 +3,7 @@
 // The conformance suite (./conformance.ts) is not re-exported: it imports node:test,
 // which has no place in production code; backend tests import it directly.
 export { ensureDir, FileStore, type FileStoreOptions, type FsOps } from './fs/index.ts';
+export { HttpBlobStore, type HttpStoreOptions, httpProtocol } from './http/index.ts';
 export { MemoryStore } from './memory/index.ts';
 export {
   isValidObjectName,

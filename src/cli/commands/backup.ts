@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { commitBackup } from '../../agent/index.ts';
+import { type CommittedPoint, commitBackup, finishJob, startJob } from '../../agent/index.ts';
 import { BadInputError } from '../../errors/index.ts';
 import { type ScanTotals, scanTotals } from '../../repo/backup/scan.ts';
 import { type BackupProgress, backup, findParent, findSnapshot, shortId } from '../../repo/index.ts';
@@ -84,22 +84,38 @@ export const backupCommand: Command = {
       totalFiles: totals.done ? totals.files : undefined,
       totalBytes: totals.done ? totals.bytes : undefined,
     }));
+    const agent = target.kind === 'vault' ? target.agent : undefined;
+    const jobId = agent ? await startJob(agent, 'backup') : undefined;
     let result: Awaited<ReturnType<typeof backup>>;
+    let point: CommittedPoint | undefined;
     try {
-      result = await backup(repo, {
-        paths,
-        excludes,
-        tags: list(ctx.values, 'tag'),
-        hostname: host,
-        parent,
-        progress,
-      });
-    } finally {
-      stop();
+      try {
+        result = await backup(repo, {
+          paths,
+          excludes,
+          tags: list(ctx.values, 'tag'),
+          hostname: host,
+          parent,
+          progress,
+        });
+      } finally {
+        stop();
+      }
+      point = agent ? await commitBackup(agent, repo, result) : undefined;
+    } catch (err) {
+      if (agent) await finishJob(agent, jobId, { status: 'failed', error: errorMessage(err) });
+      throw err;
     }
     const { stats } = result.snapshot;
     for (const e of result.errors) ctx.out.note(`error: ${e.path}: ${e.message}`);
-    const point = target.kind === 'vault' ? await commitBackup(target.agent, repo, result) : undefined;
+    if (agent) {
+      const undelivered = await finishJob(agent, jobId, {
+        status: result.errors.length > 0 ? 'warning' : 'succeeded',
+        bytes: stats.bytesAddedStored + stats.treeBytesAddedStored,
+        skippedFiles: result.errors.map((e) => ({ path: e.path, error: e.message })),
+      });
+      if (undelivered) ctx.out.note(`note: the job report did not reach the vault (${undelivered})`);
+    }
     ctx.out.data({
       id: result.id,
       parent: parent?.id,
@@ -125,9 +141,12 @@ export const backupCommand: Command = {
     if (result.errors.length)
       ctx.out.line(`Errors:      ${result.errors.length} files or folders could not be read (listed above)`);
     ctx.out.line(`snapshot ${shortId(result.id)} saved`);
-    if (point && target.kind === 'vault') {
-      ctx.out.line(`recovery point ${point.id} committed to vault ${target.agent.info.vault.name}`);
-    }
+    if (point && agent)
+      ctx.out.line(`recovery point ${point.id} committed to vault ${agent.info.vault.name}`);
     return result.errors.length ? EXIT.partial : EXIT.ok;
   },
 };
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

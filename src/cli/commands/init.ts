@@ -26,7 +26,7 @@ export const init: Command = {
     if (target.kind === 'repo' && (!/^[a-z][a-z0-9+.-]*:/i.test(location) || location.startsWith('file:'))) {
       await ensureDir(location.replace(/^file:\/\//, ''));
     }
-    const repo = await Repository.init(await targetStore(target), passphrase);
+    const repo = await Repository.init(targetStore(target), passphrase);
     ctx.out.data({ id: repo.config.id, location, ...(generated ? { passphrase } : {}) });
     ctx.out.line(`created repository ${repo.config.id.slice(0, 10)} at ${location}`);
     if (generated) {

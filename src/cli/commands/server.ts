@@ -34,11 +34,13 @@ export const serverCommand: Command = {
       adminTokenFile: server.files.adminToken,
       caCert: server.files.caCert,
       regions: server.regions,
+      loginUrl: server.loginUrl,
     });
     ctx.out.line(`offsite server listening on ${server.url}`);
     ctx.out.line(`admin token: ${server.files.adminToken} (send it as "Authorization: Bearer TOKEN")`);
     ctx.out.line(`CA certificate: ${server.files.caCert} (clients trust it via OFFSITE_CA_CERT)`);
     ctx.out.line(`regions: ${regions.join(', ')}`);
+    ctx.out.line(`console login link (one use, 15 minutes): ${server.loginUrl}`);
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
