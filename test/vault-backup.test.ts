@@ -178,3 +178,36 @@ test('backups are reported as jobs; a full vault refuses new data with HTTP 507 
   await ok(['restore', 'latest', '--target', target], web.env);
   assert.deepEqual(await compareTrees(little, join(target, little)), []);
 });
+
+test('a server that misses its scheduled backup raises an alert; its next backup resolves it', async (t) => {
+  const v = await startTestVault(t);
+  await ok(['vault', 'create', 'prod', '--region', 'local'], v.env);
+  await ok(
+    ['vault', 'policy', 'set', 'prod', '--times', '02:00', '--daily', '7', '--time-zone', 'UTC'],
+    v.env,
+  );
+  const web = await agentByCredentials(v, 'prod', 'web1');
+  await ok(['init'], web.env);
+  const src = join(v.dir, 'src');
+  await makeTree(src, { smallFiles: 10, largeFileBytes: 1024, seed: 7 });
+  await ok(['backup', src], web.env);
+  await v.server.background.runNow('missed-backups');
+  const alerts = async () =>
+    (await ok(['vault', 'alerts', 'prod', '--all'], v.env)).alerts as { kind: string; state: string }[];
+  assert.deepEqual(await alerts(), [], 'backed up just now: nothing is late');
+
+  v.clock.advance(2 * 86_400_000);
+  await v.server.background.runNow('missed-backups');
+  const late = (await alerts()).filter((a) => a.kind === 'backup-missed');
+  assert.equal(late.length, 1);
+  assert.equal(late[0]!.state, 'open');
+  await v.server.background.runNow('missed-backups');
+  assert.equal((await alerts()).length, 1, 'a condition that persists raises nothing new');
+
+  await ok(['backup', src], web.env);
+  await v.server.background.runNow('missed-backups');
+  assert.deepEqual(
+    (await alerts()).map((a) => [a.kind, a.state]),
+    [['backup-missed', 'resolved']],
+  );
+});

@@ -1,5 +1,6 @@
 import {
   checkAllCertificates,
+  checkAllMissedBackups,
   checkAllQuotas,
   deliverDueWebhooks,
   webhookSecretKey,
@@ -21,6 +22,11 @@ export const OPS_TASKS: readonly BackgroundTask[] = [
     name: 'certificate-alerts',
     everyMs: 60 * MINUTE,
     run: (services) => checkAllCertificates(services.catalog, services.now()),
+  },
+  {
+    name: 'missed-backups',
+    everyMs: 10 * MINUTE,
+    run: (services) => checkAllMissedBackups(services.catalog, services.now()),
   },
   {
     name: 'webhook-delivery',

@@ -9,6 +9,7 @@ export * from './delivery.ts';
 export { clip, iso } from './input.ts';
 export * from './jobs.ts';
 export * from './login-link.ts';
+export * from './missed-backups.ts';
 export * from './passwords.ts';
 export * from './quota.ts';
 export * from './roles.ts';
