@@ -55,7 +55,7 @@ export const vaultCommand: Command = {
   usage: 'offsite vault ACTION [NAME] [options]',
   details: [
     'actions:',
-    ...ACTIONS.map((a) => `  ${a.usage.padEnd(58)} ${a.summary}`),
+    ...ACTIONS.flatMap((a) => [`  ${a.usage}`, `      ${a.summary}`]),
     '',
     'Talks HTTPS to $OFFSITE_SERVER (e.g. https://vault.example:8443) with the API token in',
     '$OFFSITE_TOKEN or --token-file, trusting only the CA certificate in $OFFSITE_CA_CERT',
