@@ -94,7 +94,9 @@ test('SIGKILL of the vault server during an upload loses nothing and leaves no p
   await new Promise((done) => server.once('exit', done));
   server = await startServerProcess(data, region, port);
   const interrupted = await backup;
-  t.diagnostic(`the interrupted backup ${interrupted.code === 0 ? 'resumed by itself' : `failed: ${interrupted.stderr.trim()}`}`);
+  t.diagnostic(
+    `the interrupted backup ${interrupted.code === 0 ? 'resumed by itself' : `failed: ${interrupted.stderr.trim()}`}`,
+  );
   if (interrupted.code !== 0) await ok(['backup', big], agent);
 
   // Nothing partial: every object the region lists is whole (packs hash to their names).
@@ -102,7 +104,9 @@ test('SIGKILL of the vault server during an upload loses nothing and leaves no p
   for await (const o of store.list('')) {
     const name = o.name.split('/').at(-1)!;
     if (!o.name.includes('/repo/data/')) continue;
-    const digest = createHash('sha256').update(await store.get(o.name)).digest('hex');
+    const digest = createHash('sha256')
+      .update(await store.get(o.name))
+      .digest('hex');
     assert.equal(digest, name, `${o.name} is whole`);
   }
   await ok(['check', '--read-data'], agent);
