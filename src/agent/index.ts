@@ -4,6 +4,7 @@
 // HTTP BlobStore. This folder imports from repo, storage, pki, vault (pure helpers),
 // util and errors, and the server's HTTPS client module.
 
+export { backupToVault, type VaultBackup } from './backup-job.ts';
 export { type CommittedPoint, commitBackup } from './commit.ts';
 export { finishJob, type JobReport, startJob } from './jobs.ts';
 export { readCredentialsFile, registerWithCertificate, registerWithCredentialsFile } from './register.ts';

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { isOffsiteError } from '../errors/index.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
-import { agentCommand } from './commands/agent.ts';
+import { agentCommand } from './commands/agent/index.ts';
 import { backupCommand } from './commands/backup.ts';
 import { catCommand } from './commands/cat.ts';
 import { certCommand } from './commands/cert.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { type CommittedPoint, commitBackup, finishJob, startJob } from '../../agent/index.ts';
+import { backupToVault, type CommittedPoint } from '../../agent/index.ts';
 import { BadInputError } from '../../errors/index.ts';
 import { type ScanTotals, scanTotals } from '../../repo/backup/scan.ts';
 import { type BackupProgress, backup, findParent, findSnapshot, shortId } from '../../repo/index.ts';
@@ -85,37 +85,23 @@ export const backupCommand: Command = {
       totalBytes: totals.done ? totals.bytes : undefined,
     }));
     const agent = target.kind === 'vault' ? target.agent : undefined;
-    const jobId = agent ? await startJob(agent, 'backup') : undefined;
+    const options = { paths, excludes, tags: list(ctx.values, 'tag'), hostname: host, parent, progress };
     let result: Awaited<ReturnType<typeof backup>>;
     let point: CommittedPoint | undefined;
-    try {
+    if (agent) {
+      const done = await backupToVault(agent, repo, options, { afterBackup: stop });
+      ({ result, point } = done);
+      if (done.undelivered)
+        ctx.out.note(`note: the job report did not reach the vault (${done.undelivered})`);
+    } else {
       try {
-        result = await backup(repo, {
-          paths,
-          excludes,
-          tags: list(ctx.values, 'tag'),
-          hostname: host,
-          parent,
-          progress,
-        });
+        result = await backup(repo, options);
       } finally {
         stop();
       }
-      point = agent ? await commitBackup(agent, repo, result) : undefined;
-    } catch (err) {
-      if (agent) await finishJob(agent, jobId, { status: 'failed', error: errorMessage(err) });
-      throw err;
     }
     const { stats } = result.snapshot;
     for (const e of result.errors) ctx.out.note(`error: ${e.path}: ${e.message}`);
-    if (agent) {
-      const undelivered = await finishJob(agent, jobId, {
-        status: result.errors.length > 0 ? 'warning' : 'succeeded',
-        bytes: stats.bytesAddedStored + stats.treeBytesAddedStored,
-        skippedFiles: result.errors.map((e) => ({ path: e.path, error: e.message })),
-      });
-      if (undelivered) ctx.out.note(`note: the job report did not reach the vault (${undelivered})`);
-    }
     ctx.out.data({
       id: result.id,
       parent: parent?.id,
@@ -146,7 +132,3 @@ export const backupCommand: Command = {
     return result.errors.length ? EXIT.partial : EXIT.ok;
   },
 };
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

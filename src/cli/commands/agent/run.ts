@@ -1,0 +1,3 @@
+import type { AgentAction } from './action.ts';
+
+export const RUN_ACTIONS: AgentAction[] = [];

@@ -1,0 +1,3 @@
+import type { AgentAction } from './action.ts';
+
+export const THROTTLE_ACTIONS: AgentAction[] = [];
