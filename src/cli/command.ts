@@ -1,4 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { attachCache } from '../agent/cache.ts';
 import { type AgentState, agentDir, loadAgentState, renewIfDue, vaultRepoStore } from '../agent/index.ts';
 import { Repository, type SnapshotFilter } from '../repo/index.ts';
 import { type BlobStore, openStore, RetryStore } from '../storage/index.ts';
@@ -94,6 +95,7 @@ export async function openTarget(
   if (options.standaloneOnly) refuseInVault(target, options.standaloneOnly);
   const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
   const repo = await Repository.open(targetStore(target), passphrase);
+  if (target.kind === 'vault') await attachCache(repo, target.agent);
   if (options.index !== false) await repo.loadIndex();
   return { repo, target };
 }

@@ -8,6 +8,7 @@ export {
   type BackupResult,
   backup,
 } from './backup/archiver.ts';
+export { DEFAULT_CACHE_BYTES, DiskCache } from './cache.ts';
 export { type CheckOptions, type CheckProblem, type CheckResult, checkRepository } from './check.ts';
 export { checkPassphraseStrength, fastKdfParams, MIN_PASSPHRASE_LENGTH } from './crypto/kdf.ts';
 export { type Change, type DiffResult, diffTrees } from './diff.ts';

@@ -4,6 +4,7 @@ import type { BlobStore } from '../storage/index.ts';
 import { Semaphore } from '../util/index.ts';
 import { BLOB_TREE, BlobIndex, type BlobLocation, type BlobType } from './blob-index.ts';
 import { checkedPlain, unseal } from './blob-open.ts';
+import type { DiskCache } from './cache.ts';
 import { Chunker, gearTable } from './chunker.ts';
 import { compress, decompress } from './compress.ts';
 import { readCondemned } from './condemned.ts';
@@ -47,6 +48,8 @@ export class Repository {
   readonly slot: KeySlot;
   /** Replaced whole by every loadIndex, so a reload never mixes old and new state. */
   index = new BlobIndex();
+  /** A local cache of index files, snapshots and trees (remote repositories); optional. */
+  cache: DiskCache | undefined;
   /** Pack ordinals (in `index`) of condemned packs: a backup must not rely on them. */
   condemnedOrdinals = new Set<number>();
   readonly chunker: Chunker;
@@ -113,10 +116,29 @@ export class Repository {
     return id;
   }
 
-  /** Reads a file object, checking its name (hash), authenticity and framing. */
+  /**
+   * Reads a file object, checking its name (hash), authenticity and framing. Index files
+   * and snapshots come from the cache when it has them; an entry that fails a check is
+   * dropped and read from the store again.
+   */
   async loadFile(type: StoredFileType, id: string): Promise<Buffer> {
+    const kind = type === 'index' || type === 'snapshot' ? type : undefined;
+    const cached = kind && (await this.cache?.get(kind, id));
+    if (cached) {
+      try {
+        return await this.#openFile(type, id, cached);
+      } catch {
+        await this.cache?.drop(kind, id);
+      }
+    }
+    const sealed = await this.store.get(`${FILE_DIRS[type]}/${id}`);
+    const body = await this.#openFile(type, id, sealed);
+    if (kind) await this.cache?.put(kind, id, sealed);
+    return body;
+  }
+
+  async #openFile(type: StoredFileType, id: string, sealed: Buffer): Promise<Buffer> {
     const name = `${FILE_DIRS[type]}/${id}`;
-    const sealed = await this.store.get(name);
     if (createHash('sha256').update(sealed).digest('hex') !== id) {
       throw new IntegrityError('HASH_MISMATCH', `${name} does not match its name: the object is damaged`, {
         object: name,
@@ -241,18 +263,46 @@ export class Repository {
   /** Reads one blob by range, authenticates, decompresses and checks its id. */
   async loadBlob(id: Buffer, type: BlobType): Promise<Buffer> {
     const loc = this.locate(id, type);
+    const sealed = await this.store.get(this.packObject(loc.packIndex), {
+      offset: loc.offset,
+      length: loc.length,
+    });
+    return this.#openBlob(id, loc, sealed);
+  }
+
+  async #openBlob(id: Buffer, loc: BlobLocation, sealed: Buffer): Promise<Buffer> {
     const where = this.packObject(loc.packIndex);
-    const sealed = await this.store.get(where, { offset: loc.offset, length: loc.length });
     const stored = unseal(this.#packKey(loc.packIndex), id, loc, sealed, where);
     const plain = loc.compressed ? await decompress(stored, loc.rawLength, where) : stored;
     return checkedPlain(plain, id, loc, where, (data) => this.blobId(data));
+  }
+
+  /** A tree blob, from the cache when it has it (checked all the same). */
+  async #loadTreeBlob(id: Buffer): Promise<Buffer> {
+    const loc = this.locate(id, BLOB_TREE);
+    const key = hex(id);
+    const cached = await this.cache?.get('tree', key);
+    if (cached) {
+      try {
+        return await this.#openBlob(id, loc, cached);
+      } catch {
+        await this.cache?.drop('tree', key);
+      }
+    }
+    const sealed = await this.store.get(this.packObject(loc.packIndex), {
+      offset: loc.offset,
+      length: loc.length,
+    });
+    const plain = await this.#openBlob(id, loc, sealed);
+    await this.cache?.put('tree', key, sealed);
+    return plain;
   }
 
   async loadTree(id: Buffer): Promise<TreeNode[]> {
     const key = hex(id);
     const cached = this.#trees.get(key);
     if (cached) return cached;
-    const nodes = decodeTree(await this.loadBlob(id, BLOB_TREE), `tree ${key}`);
+    const nodes = decodeTree(await this.#loadTreeBlob(id), `tree ${key}`);
     if (this.#trees.size > 4096) this.#trees.clear();
     this.#trees.set(key, nodes);
     return nodes;
