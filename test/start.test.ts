@@ -3,24 +3,13 @@
 // usage report; the second run reuses everything and backs up incrementally.
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { run, tempDir } from './helpers/cli.ts';
+import { freePort } from './helpers/ports.ts';
 
 const START = resolve(import.meta.dirname, '../scripts/start.ts');
 const PROJECT = resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
 
 test('npm start runs the vault server and a first backup and restore through it', async (t) => {
   const data = join(await tempDir(t, 'offsite-start-'), 'data');

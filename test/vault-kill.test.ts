@@ -5,28 +5,17 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../src/storage/index.ts';
 import { lastJson, runCli, tempDir } from './helpers/cli.ts';
+import { freePort } from './helpers/ports.ts';
 import { compareTrees } from './helpers/tree-compare.ts';
 import { makeTree } from './helpers/tree-fixture.ts';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
 const MiB = 1024 * 1024;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /** `offsite server` as its own process, resolved once it listens. */
 async function startServerProcess(data: string, region: string, port: number): Promise<ChildProcess> {

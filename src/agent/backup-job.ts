@@ -1,6 +1,6 @@
 import { type BackupOptions, type BackupResult, backup, type Repository } from '../repo/index.ts';
 import { type CommittedPoint, commitBackup } from './commit.ts';
-import { finishJob, startJob } from './jobs.ts';
+import { finishJob, reportProgress, startJob } from './jobs.ts';
 import type { AgentState } from './state.ts';
 
 // One backup into the vault as a job: reported when it starts, run, its recovery point
@@ -18,19 +18,29 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** How often a running backup tells the vault its progress. */
+export const PROGRESS_EVERY_MS = 30_000;
+
 export async function backupToVault(
   state: AgentState,
   repo: Repository,
   options: BackupOptions,
-  hooks: { afterBackup?: () => void } = {},
+  hooks: { afterBackup?: () => void; progressEveryMs?: number } = {},
 ): Promise<VaultBackup> {
   const jobId = await startJob(state, 'backup');
+  const progress = options.progress ?? { files: 0, dirs: 0, bytes: 0, errors: 0 };
+  const ticker = setInterval(
+    () => void reportProgress(state, jobId, progress.bytes),
+    hooks.progressEveryMs ?? PROGRESS_EVERY_MS,
+  );
+  ticker.unref();
   let result: BackupResult;
   let point: CommittedPoint;
   try {
     try {
-      result = await backup(repo, options);
+      result = await backup(repo, { ...options, progress });
     } finally {
+      clearInterval(ticker);
       hooks.afterBackup?.();
     }
     point = await commitBackup(state, repo, result);

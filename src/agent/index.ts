@@ -7,6 +7,7 @@
 export { backupToVault, type VaultBackup } from './backup-job.ts';
 export { type CommittedPoint, commitBackup } from './commit.ts';
 export { finishJob, type JobReport, startJob } from './jobs.ts';
+export { proxySummary, throttleSummary } from './network.ts';
 export { readCredentialsFile, registerWithCertificate, registerWithCredentialsFile } from './register.ts';
 export {
   type AgentInfo,
@@ -17,4 +18,11 @@ export {
   requireAgentState,
   saveAgentState,
 } from './state.ts';
-export { agentClient, renewIfDue, vaultRepoStore } from './vault.ts';
+export {
+  agentClient,
+  proxyAgentFor,
+  renewIfDue,
+  type VaultStoreOptions,
+  vaultClient,
+  vaultRepoStore,
+} from './vault.ts';

@@ -2,13 +2,13 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { BadInputError, errnoCode } from '../errors/index.ts';
-import { ServerClient } from '../server/client.ts';
 import { type AgentState, loadAgentState, saveAgentState } from './state.ts';
+import { vaultClient } from './vault.ts';
 
 // Registering this machine with a vault: by a vault credentials file (we make our own key
 // pair; the key never leaves this machine, the vault certifies its public half), or by
 // a certificate an administrator uploaded to the vault (we prove we hold its key in the
-// TLS handshake).
+// TLS handshake). Through the proxy set in the agent folder, if one was set before.
 
 interface CredentialsFile {
   kind: string;
@@ -83,7 +83,7 @@ export async function registerWithCredentialsFile(options: {
   const file = await readCredentialsFile(options.credentialsFile, options.now ?? Date.now());
   if (!options.force) await refuseIfRegistered(options.dir);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const client = new ServerClient({ server: file.server, caPem: file.caPem });
+  const client = vaultClient(options.dir, { server: file.server, caPem: file.caPem });
   const answer = (await client.call('POST', '/v1/register', {
     secret: file.secret,
     publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -152,7 +152,7 @@ export async function registerWithCertificate(options: {
   );
   const keyPem = await readFileText(options.keyFile, 'key');
   checkPair(certPem, keyPem);
-  const client = new ServerClient({ server: options.server, caPem: options.caPem, certPem, keyPem });
+  const client = vaultClient(options.dir, { server: options.server, caPem: options.caPem, certPem, keyPem });
   const answer = (await client.call('POST', '/v1/agent/register', {
     vault: options.vault,
     name: options.name ?? hostname(),

@@ -1,6 +1,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { attachCache } from '../agent/cache.ts';
 import { type AgentState, agentDir, loadAgentState, renewIfDue, vaultRepoStore } from '../agent/index.ts';
+import { openVaultRepository } from '../agent/other-server.ts';
 import { Repository, type SnapshotFilter } from '../repo/index.ts';
 import { type BlobStore, openStore, RetryStore } from '../storage/index.ts';
 import type { Output } from './output.ts';
@@ -94,7 +95,13 @@ export async function openTarget(
   const target = await resolveTarget(ctx);
   if (options.standaloneOnly) refuseInVault(target, options.standaloneOnly);
   const passphrase = await readPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
-  const repo = await Repository.open(targetStore(target), passphrase);
+  const fromServer = str(ctx.values, 'from-server');
+  if (fromServer !== undefined && target.kind !== 'vault')
+    throw new UsageError("--from-server reads another server of this agent's vault: leave out --repo");
+  const repo =
+    target.kind === 'vault'
+      ? await openVaultRepository(target.agent, targetStore(target), passphrase, fromServer)
+      : await Repository.open(targetStore(target), passphrase);
   if (target.kind === 'vault') await attachCache(repo, target.agent);
   if (options.index !== false) await repo.loadIndex();
   return { repo, target };

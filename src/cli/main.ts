@@ -11,6 +11,7 @@ import { catCommand } from './commands/cat.ts';
 import { certCommand } from './commands/cert.ts';
 import { checkCommand } from './commands/check.ts';
 import { diffCommand } from './commands/diff.ts';
+import { dumpCommand } from './commands/dump.ts';
 import { forgetCommand } from './commands/forget.ts';
 import { init } from './commands/init.ts';
 import { keyCommand } from './commands/key.ts';
@@ -37,6 +38,7 @@ const COMMANDS: Command[] = [
   lsCommand,
   diffCommand,
   catCommand,
+  dumpCommand,
   checkCommand,
   keyCommand,
   pruneCommand,

@@ -2,12 +2,13 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BadInputError, IntegrityError } from '../errors/index.ts';
 import { createCertificateAuthority, issueCertificate } from '../pki/index.ts';
+import { parseRegionUrl } from '../storage/index.ts';
 import { ensureMode, readIfExists, writeAtomic } from '../util/index.ts';
-import { SqliteCatalog } from '../vault/catalog/index.ts';
+import { type Catalog, PostgresCatalog, SqliteCatalog } from '../vault/catalog/index.ts';
 import { hashToken, newToken } from './auth.ts';
 import type { Region } from './types.ts';
 
@@ -20,7 +21,6 @@ export const SERVER_CERT_DAYS = 397;
 /** Re-issue the server certificate when fewer days than this remain. */
 const RENEW_DAYS = 30;
 const DAY_MS = 86_400_000;
-const REGION_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 export function dataFiles(dataDir: string) {
   return {
@@ -36,23 +36,13 @@ export function dataFiles(dataDir: string) {
 
 export type DataFiles = ReturnType<typeof dataFiles>;
 
-/** 'NAME=file:///abs/path' → a region; only file:// URLs with absolute paths for now. */
+/**
+ * 'NAME=URL' → a region: file:///absolute/path, azure://ACCOUNT/CONTAINER[/PREFIX] or
+ * s3://BUCKET[/PREFIX]?endpoint=…; credentials come from the environment, never the URL.
+ */
 export function parseRegion(spec: string): Region {
-  const eq = spec.indexOf('=');
-  const name = spec.slice(0, eq);
-  const url = spec.slice(eq + 1);
-  const hint = 'write --region NAME=file:///absolute/path (NAME: lowercase letters, digits, hyphens)';
-  if (eq < 0 || !REGION_NAME.test(name)) {
-    throw new BadInputError('BAD_REGION', `"${spec}" is not NAME=URL`, { hint });
-  }
-  let path: string;
-  try {
-    path = fileURLToPath(url);
-  } catch {
-    throw new BadInputError('BAD_REGION', `region ${name}: "${url}" is not a file:// URL`, { hint });
-  }
-  if (!isAbsolute(path)) throw new BadInputError('BAD_REGION', `region ${name}: the path must be absolute`);
-  return { name, url: pathToFileURL(path).href };
+  const { name, url } = parseRegionUrl(spec);
+  return { name, url };
 }
 
 function regionsOrDefault(regions: readonly Region[], files: DataFiles): Region[] {
@@ -151,7 +141,7 @@ async function loadOrIssueServerCert(files: DataFiles, ca: Authority, host: stri
  * the catalog is stored again, so an interrupted first start heals itself. A revoked
  * admin token stays revoked.
  */
-async function ensureAdminToken(files: DataFiles, catalog: SqliteCatalog, now: number): Promise<void> {
+async function ensureAdminToken(files: DataFiles, catalog: Catalog, now: number): Promise<void> {
   let token = (await readIfExists(files.adminToken))?.trim();
   if (!token) {
     token = newToken();
@@ -172,8 +162,12 @@ async function ensureAdminToken(files: DataFiles, catalog: SqliteCatalog, now: n
   }
 }
 
+/** Folders of file:// regions are made here; containers and buckets must exist already. */
 async function ensureRegionDirs(regions: readonly Region[]): Promise<void> {
-  for (const region of regions) await mkdir(fileURLToPath(region.url), { recursive: true, mode: 0o700 });
+  for (const region of regions) {
+    if (region.url.startsWith('file:'))
+      await mkdir(fileURLToPath(region.url), { recursive: true, mode: 0o700 });
+  }
 }
 
 export interface BootstrapOptions {
@@ -181,12 +175,14 @@ export interface BootstrapOptions {
   /** The listen host; the server certificate covers it. */
   host: string;
   regions: readonly Region[];
+  /** postgres://… for a catalog several vault servers share; default the embedded SQLite file. */
+  catalogUrl?: string;
   now?: number;
 }
 
 export interface Bootstrapped {
   files: DataFiles;
-  catalog: SqliteCatalog;
+  catalog: Catalog;
   caPem: string;
   /** The CA's certificate and key: it issues agents their client certificates. */
   ca: Authority;
@@ -202,7 +198,10 @@ export async function bootstrap(options: BootstrapOptions): Promise<Bootstrapped
   await ensureRegionDirs(regions);
   const ca = await loadOrCreateCa(files);
   const tls = await loadOrIssueServerCert(files, ca, options.host, now);
-  const catalog = SqliteCatalog.open(files.catalog);
+  // Several vault servers share one PostgreSQL catalog; one server alone embeds SQLite.
+  const catalog: Catalog = options.catalogUrl
+    ? await PostgresCatalog.open(options.catalogUrl)
+    : SqliteCatalog.open(files.catalog);
   try {
     await ensureAdminToken(files, catalog, now);
   } catch (err) {

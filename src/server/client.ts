@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { type Agent, request } from 'node:https';
 import { AuthError, BadInputError, errnoCode, TransientError } from '../errors/index.ts';
 import { errorFromResponse } from './http-status.ts';
 
@@ -17,6 +17,8 @@ export interface ClientOptions {
   /** PEM of the CA that issued the server's certificate; nothing else is trusted. */
   caPem: string;
   timeoutMs?: number;
+  /** The https.Agent that makes the connections (e.g. through a proxy); default Node's global one. */
+  agent?: Agent;
 }
 
 const TLS_TRUST_CODES = new Set([
@@ -81,6 +83,7 @@ export class ServerClient {
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
+        ...(this.#options.agent ? { agent: this.#options.agent } : {}),
         ca: this.#options.caPem,
         cert: this.#options.certPem,
         key: this.#options.keyPem,

@@ -212,6 +212,18 @@ const POLICY_SCHEMA: Schema = {
         last: { type: 'integer', minimum: 0 },
       },
     },
+    sources: {
+      type: 'object',
+      required: ['paths'],
+      properties: {
+        paths: {
+          type: 'array',
+          maxItems: 100,
+          items: { type: 'string', description: 'absolute path on the agent' },
+        },
+        excludes: { type: 'array', maxItems: 1000, items: { type: 'string' } },
+      },
+    },
   },
 };
 

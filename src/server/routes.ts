@@ -7,6 +7,7 @@ import { openApiDocument } from './openapi.ts';
 import { PEOPLE_ROUTES } from './people-routes.ts';
 import { POINT_ROUTES } from './point-routes.ts';
 import { REGISTRATION_ROUTES } from './registration-routes.ts';
+import { RESTORE_ROUTES } from './restore-routes.ts';
 import type { RequestContext, Route, RouteResult } from './types.ts';
 import { VAULT_ROUTES } from './vault-routes.ts';
 
@@ -75,6 +76,7 @@ export function routeTable(): Route[] {
     ...ADMIN_ROUTES,
     ...AGENT_ROUTES,
     ...DATA_ROUTES,
+    ...RESTORE_ROUTES,
   ];
   let document: unknown;
   routes.push({ ...OPENAPI_ROUTE, handler: async () => ({ body: document }) });

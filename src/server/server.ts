@@ -36,6 +36,8 @@ export interface ServerOptions {
   listen: string;
   /** Empty: one region "local" in DATA_DIR/regions/local. */
   regions?: readonly Region[];
+  /** A PostgreSQL catalog shared by several vault servers; default DATA_DIR/catalog.sqlite. */
+  catalogUrl?: string;
   /** The URL agents are told to use; default the listen address (localhost for a wildcard). */
   publicUrl?: string;
   /** The clock; tests inject one. */
@@ -242,7 +244,12 @@ function closer(
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { host, port } = parseListen(options.listen);
-  const boot = await bootstrap({ dataDir: options.dataDir, host, regions: options.regions ?? [] });
+  const boot = await bootstrap({
+    dataDir: options.dataDir,
+    host,
+    regions: options.regions ?? [],
+    ...(options.catalogUrl ? { catalogUrl: options.catalogUrl } : {}),
+  });
   const metrics = new RequestMetrics();
   let closing = false;
   const h: Handler = {

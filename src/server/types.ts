@@ -34,7 +34,7 @@ export interface Authority {
   keyPem: string;
 }
 
-/** A storage location vaults are created in; only file:// for now. */
+/** A storage location vaults are created in: file://, azure:// or s3:// (no secrets in the URL). */
 export interface Region {
   name: string;
   url: string;

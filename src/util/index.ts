@@ -6,4 +6,5 @@ export { formatBytes, parseBytes } from './bytes.ts';
 export { type Clock, systemClock } from './clock.ts';
 export { parseDuration } from './duration.ts';
 export { ensureMode, readIfExists, writeAtomic } from './files.ts';
+export { type RateAt, TokenBucket, type TokenBucketOptions } from './rate.ts';
 export { Semaphore } from './semaphore.ts';

@@ -96,3 +96,52 @@ describe('vault policy', () => {
     assert.equal(isRetentionReduction(old, null), false);
   });
 });
+
+describe('vault policy sources', () => {
+  const withSources = (sources: unknown) => ({ ...GOOD, sources });
+
+  it('keeps source paths (tidied) and exclusions, and reads them back', () => {
+    const policy = validatePolicy(
+      withSources({ paths: ['/srv//data/', '/etc'], excludes: ['*.tmp', '/var/cache/**', '*.tmp'] }),
+    );
+    assert.deepEqual(policy.sources, { paths: ['/srv/data', '/etc'], excludes: ['*.tmp', '/var/cache/**'] });
+    assert.deepEqual(vaultPolicy(policyJson(policy)), policy, 'what is stored reads back the same');
+    assert.deepEqual(validatePolicy(withSources({ paths: ['/'] })).sources, { paths: ['/'], excludes: [] });
+    assert.equal(validatePolicy(GOOD).sources, undefined, 'sources are optional');
+    assert.equal('sources' in policyJson(validatePolicy(GOOD)), false);
+  });
+
+  it('names every bad source field at once', () => {
+    const message = problems(
+      withSources({
+        paths: ['relative/path', '/srv/../etc', 7, '/a\u0000b', '/etc', '/etc/'],
+        excludes: ['', '[abc', '#comment', 3],
+        include: ['/x'],
+      }),
+    );
+    for (const field of [
+      'sources.include: unknown field',
+      'sources.paths[0]: "relative/path" is not an absolute path',
+      'sources.paths[1]: "/srv/../etc" has a "." or ".." segment',
+      'sources.paths[2]: 7 is not a string',
+      'sources.paths[3]: "/a\\u0000b" contains a NUL character',
+      'sources.paths: a path is given twice',
+      'sources.excludes[0]: "" is empty',
+      'sources.excludes[1]: "[abc" is not a valid pattern',
+      'sources.excludes[2]: "#comment" starts with #',
+      'sources.excludes[3]: 3 is not a string',
+    ]) {
+      assert.ok(message.includes(field), `${field} in: ${message}`);
+    }
+    assert.match(problems(withSources({ paths: [] })), /sources\.paths: give at least one absolute path/);
+    assert.match(problems(withSources(['/etc'])), /sources: an object \{paths, excludes\?\}/);
+    assert.match(problems(withSources({ paths: ['/etc'], excludes: '*.tmp' })), /sources\.excludes: a list/);
+  });
+
+  it('changing sources is never a retention reduction (a locked vault accepts it)', () => {
+    const old = validatePolicy(withSources({ paths: ['/etc', '/srv'], excludes: ['*.log'] }));
+    const fewer = validatePolicy(withSources({ paths: ['/home'] }));
+    assert.deepEqual(retentionReductions(old, fewer), []);
+    assert.deepEqual(retentionReductions(old, validatePolicy(GOOD)), []);
+  });
+});

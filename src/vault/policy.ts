@@ -1,11 +1,13 @@
 import { BadInputError } from '../errors/index.ts';
+import { globToRegExp } from '../repo/backup/excludes.ts';
 import type { RetentionPolicy } from '../repo/retention.ts';
 import type { JsonObject } from './catalog/index.ts';
 
 // A vault's backup policy, stored as JSON in VaultRow.policy: when agents back up
 // (times of day on some weekdays, in an IANA time zone) and how long recovery points are
-// kept (daily / weekly / monthly / yearly counts, optionally the last N). The vault's
-// retention task applies the counts; agents read the schedule.
+// kept (daily / weekly / monthly / yearly counts, optionally the last N), and what the
+// agents back up (source paths and exclusions, optional). The vault's retention task
+// applies the counts; agents read the schedule and the sources.
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -28,10 +30,19 @@ export interface RetentionCounts {
   last?: number;
 }
 
+/** What the agents of the vault back up: absolute paths on each server, and patterns to skip. */
+export interface Sources {
+  paths: string[];
+  /** Exclude patterns as `offsite backup --exclude` takes them. */
+  excludes: string[];
+}
+
 export interface VaultPolicy {
   version: 1;
   schedule: Schedule;
   retention: RetentionCounts;
+  /** Absent: agents have nothing to back up on their own (the daemon waits for sources). */
+  sources?: Sources;
 }
 
 export const MAX_BACKUPS_PER_DAY = 24;
@@ -43,6 +54,10 @@ export const MAX_COUNTS: Readonly<Record<keyof RetentionCounts, number>> = {
   yearly: 99,
   last: 9999,
 };
+export const MAX_SOURCE_PATHS = 100;
+export const MAX_EXCLUDES = 1000;
+const MAX_PATH_LENGTH = 4096;
+const MAX_PATTERN_LENGTH = 1024;
 const COUNT_KINDS = ['daily', 'weekly', 'monthly', 'yearly', 'last'] as const;
 const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
@@ -143,19 +158,89 @@ function checkRetention(value: unknown, out: Problems): RetentionCounts {
   return counts;
 }
 
+/** Why a source path is refused, or undefined: absolute, no "." or ".." segment, no NUL. */
+function pathProblem(path: string): string | undefined {
+  if (path === '') return 'is empty';
+  if (!path.startsWith('/')) return 'is not an absolute path (it must start with /)';
+  if (path.includes('\0')) return 'contains a NUL character';
+  if (path.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
+  if (path.split('/').some((s) => s === '.' || s === '..')) return 'has a "." or ".." segment';
+  return undefined;
+}
+
+/** "/srv//data/" → "/srv/data": one spelling per folder, so backup sets stay the same. */
+function tidyPath(path: string): string {
+  const tidy = path.replace(/\/+/g, '/');
+  return tidy.length > 1 ? tidy.replace(/\/$/, '') : tidy;
+}
+
+function checkPaths(value: unknown, out: Problems): string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    out.push('sources.paths: give at least one absolute path, e.g. ["/etc", "/srv"]');
+    return [];
+  }
+  if (value.length > MAX_SOURCE_PATHS) out.push(`sources.paths: at most ${MAX_SOURCE_PATHS} paths`);
+  const paths: string[] = [];
+  value.forEach((p, i) => {
+    const problem = typeof p === 'string' ? pathProblem(p) : 'is not a string';
+    if (problem) out.push(`sources.paths[${i}]: ${JSON.stringify(p)} ${problem}`);
+    else paths.push(tidyPath(p as string));
+  });
+  if (new Set(paths).size !== paths.length) out.push('sources.paths: a path is given twice');
+  return paths;
+}
+
+function patternProblem(pattern: string): string | undefined {
+  if (pattern.trim() === '') return 'is empty';
+  if (pattern.trim().startsWith('#')) return 'starts with # (a comment, which would match nothing)';
+  if (pattern.includes('\0')) return 'contains a NUL character';
+  if (pattern.length > MAX_PATTERN_LENGTH) return `is longer than ${MAX_PATTERN_LENGTH} characters`;
+  try {
+    globToRegExp(pattern.trim());
+  } catch {
+    return 'is not a valid pattern (an unclosed "[")';
+  }
+  return undefined;
+}
+
+function checkExcludes(value: unknown, out: Problems): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    out.push('sources.excludes: a list of patterns, e.g. ["*.tmp", "/var/cache/**"]');
+    return [];
+  }
+  if (value.length > MAX_EXCLUDES) out.push(`sources.excludes: at most ${MAX_EXCLUDES} patterns`);
+  const excludes: string[] = [];
+  value.forEach((p, i) => {
+    const problem = typeof p === 'string' ? patternProblem(p) : 'is not a string';
+    if (problem) out.push(`sources.excludes[${i}]: ${JSON.stringify(p)} ${problem}`);
+    else excludes.push(p as string);
+  });
+  return [...new Set(excludes)];
+}
+
+function checkSources(value: unknown, out: Problems): Sources | undefined {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) {
+    out.push('sources: an object {paths, excludes?}');
+    return undefined;
+  }
+  unknownFields('sources.', value, ['paths', 'excludes'], out);
+  return { paths: checkPaths(value.paths, out), excludes: checkExcludes(value.excludes, out) };
+}
+
 /** The policy as stored, or BadInputError BAD_POLICY naming every bad field. */
 export function validatePolicy(input: unknown): VaultPolicy {
   const problems: Problems = [];
   if (!isObject(input)) {
-    throw new BadInputError('BAD_POLICY', 'the policy must be a JSON object {schedule, retention}');
+    throw new BadInputError('BAD_POLICY', 'the policy must be a JSON object {schedule, retention, sources?}');
   }
-  unknownFields('', input, ['version', 'schedule', 'retention'], problems);
+  unknownFields('', input, ['version', 'schedule', 'retention', 'sources'], problems);
   if (input.version !== undefined && input.version !== 1) problems.push('version: only 1 is known');
-  const policy: VaultPolicy = {
-    version: 1,
-    schedule: checkSchedule(input.schedule, problems),
-    retention: checkRetention(input.retention, problems),
-  };
+  const schedule = checkSchedule(input.schedule, problems);
+  const retention = checkRetention(input.retention, problems);
+  const sources = checkSources(input.sources, problems);
+  const policy: VaultPolicy = { version: 1, schedule, retention, ...(sources ? { sources } : {}) };
   if (problems.length > 0) {
     throw new BadInputError('BAD_POLICY', `the policy is not valid: ${problems.join('; ')}`, {
       hint: 'fix the fields named and send the whole policy again',
@@ -188,12 +273,16 @@ export function policyJson(policy: VaultPolicy): JsonObject {
       timeZone: schedule.timeZone,
     },
     retention: { ...retention },
+    ...(policy.sources
+      ? { sources: { paths: [...policy.sources.paths], excludes: [...policy.sources.excludes] } }
+      : {}),
   };
 }
 
 /**
  * What would keep fewer points, e.g. "retention.daily 7 → 3"; empty when nothing shrinks.
- * Without a policy nothing expires, so any policy after none is a reduction.
+ * Without a policy nothing expires, so any policy after none is a reduction. Sources and
+ * the schedule may change freely: they decide what is backed up next, not what is kept.
  */
 export function retentionReductions(old: VaultPolicy | null, next: VaultPolicy | null): string[] {
   if (next === null) return [];

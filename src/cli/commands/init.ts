@@ -1,7 +1,10 @@
+import { publishRestoreAccess } from '../../agent/other-server.ts';
+import { isOffsiteError } from '../../errors/index.ts';
 import { Repository } from '../../repo/index.ts';
 import { ensureDir } from '../../storage/index.ts';
 import { type Command, REPO_OPTION_HELP, REPO_OPTIONS, resolveTarget, str, targetStore } from '../command.ts';
 import { generatePassphrase, readNewPassphrase } from '../passphrase.ts';
+import { LOST_PASSPHRASE_NOTICE } from './agent/passphrase.ts';
 
 export const init: Command = {
   name: 'init',
@@ -10,7 +13,8 @@ export const init: Command = {
   details:
     'The passphrase encrypts everything and never leaves this machine. If it is lost, the\n' +
     'backups cannot be read by anyone, including you: store it somewhere safe.\n' +
-    'Without --repo on a machine registered with a vault, the repository is created in the vault.',
+    'Without --repo on a machine registered with a vault, the repository is created in the vault;\n' +
+    'the vault never receives the passphrase, so it cannot recover a lost one either.',
   options: { ...REPO_OPTIONS, 'generate-passphrase': { type: 'boolean' } },
   optionHelp: [
     ...REPO_OPTION_HELP,
@@ -20,6 +24,7 @@ export const init: Command = {
     const target = await resolveTarget(ctx);
     const location = target.kind === 'repo' ? target.location : `vault ${target.agent.info.vault.name}`;
     const generated = ctx.values['generate-passphrase'] === true;
+    if (target.kind === 'vault') ctx.out.note(`${LOST_PASSPHRASE_NOTICE}\n`);
     const passphrase = generated
       ? generatePassphrase()
       : await readNewPassphrase({ passwordFile: str(ctx.values, 'password-file'), env: ctx.env });
@@ -27,6 +32,15 @@ export const init: Command = {
       await ensureDir(location.replace(/^file:\/\//, ''));
     }
     const repo = await Repository.init(targetStore(target), passphrase);
+    // Restore elsewhere needs it; any later command publishes it if this one could not.
+    if (target.kind === 'vault') {
+      await publishRestoreAccess(repo).catch((err: unknown) => {
+        if (!isOffsiteError(err)) throw err;
+        ctx.out.note(
+          `warning: the restore access was not stored yet (${err.message}); the next command retries`,
+        );
+      });
+    }
     ctx.out.data({ id: repo.config.id, location, ...(generated ? { passphrase } : {}) });
     ctx.out.line(`created repository ${repo.config.id.slice(0, 10)} at ${location}`);
     if (generated) {

@@ -4,21 +4,32 @@ import { type Command, list, str, UsageError } from '../command.ts';
 export const serverCommand: Command = {
   name: 'server',
   summary: 'run the vault server (HTTPS API over the catalog)',
-  usage: 'offsite server --data DIR [--listen HOST:PORT] [--region NAME=file:///PATH]...',
+  usage: 'offsite server --data DIR [--listen HOST:PORT] [--region NAME=URL]... [--catalog postgres://…]',
   details:
     'The first start in DIR creates the catalog, a CA (ca.pem; ca-key.pem mode 0600), the server\n' +
     'certificate and an admin API token (DIR/admin-token, mode 0600); later starts reuse them.\n' +
     'Without --region there is one region, local, in DIR/regions/local. Request logs are JSON\n' +
-    'lines on stderr. SIGINT or SIGTERM stops it gracefully.',
+    'lines on stderr. SIGINT or SIGTERM stops it gracefully.\n' +
+    'Several servers behind one address share a PostgreSQL catalog: --catalog (or\n' +
+    '$OFFSITE_CATALOG) postgres://USER@HOST:PORT/DB, with the password in $PGPASSWORD or\n' +
+    '~/.pgpass so it never appears in the process list.',
   options: {
     data: { type: 'string' },
     listen: { type: 'string' },
     region: { type: 'string', multiple: true },
+    catalog: { type: 'string' },
   },
   optionHelp: [
     ['--data DIR', 'the server data folder (created if missing)'],
     ['--listen HOST:PORT', 'address to listen on (default 127.0.0.1:8443; port 0 picks a free one)'],
-    ['--region NAME=URL', 'a storage region, file:///absolute/path (repeatable)'],
+    [
+      '--region NAME=URL',
+      'a storage region: file:///PATH, azure://ACCOUNT/CONTAINER, s3://BUCKET?endpoint=… (repeatable)',
+    ],
+    [
+      '--catalog URL',
+      'a shared PostgreSQL catalog (default: DATA_DIR/catalog.sqlite; also $OFFSITE_CATALOG)',
+    ],
   ],
   async run(ctx) {
     const dataDir = str(ctx.values, 'data');
@@ -27,6 +38,7 @@ export const serverCommand: Command = {
       dataDir,
       listen: str(ctx.values, 'listen') ?? '127.0.0.1:8443',
       regions: list(ctx.values, 'region').map(parseRegion),
+      catalogUrl: str(ctx.values, 'catalog') ?? ctx.env.OFFSITE_CATALOG,
     });
     const regions = server.regions.map((r) => `${r.name}=${r.url}`);
     ctx.out.data({

@@ -14,9 +14,12 @@ import { startSession } from '../sessions.ts';
 import type { Snapshot, SnapshotRef, SnapshotStats } from '../snapshot.ts';
 import { compareNames, encodeTree, printableName, type TreeNode } from '../tree.ts';
 import { Excluder } from './excludes.ts';
-import { saveFileContent } from './file-saver.ts';
+import { type FileSaveContext, saveFileContent } from './file-saver.ts';
 import { nodeFromStat, unchangedSince } from './node-meta.ts';
 import { buildSelection, joinPath, type SelectionNode } from './selection.ts';
+import { type BackupStream, saveStreamRoot, streamPath } from './stream-source.ts';
+
+export type { BackupStream } from './stream-source.ts';
 
 export interface BackupProgress {
   files: number;
@@ -27,6 +30,8 @@ export interface BackupProgress {
 
 export interface BackupOptions {
   paths: string[];
+  /** Instead of paths: one stream (stdin, a database dump) saved as one file. */
+  stream?: BackupStream;
   excludes?: string[];
   tags?: string[];
   hostname?: string;
@@ -111,6 +116,16 @@ class Archiver {
     this.stats.errors++;
     this.progress.errors++;
     return null;
+  }
+
+  /** How file contents are saved, for a stream's contents. */
+  fileContext(): FileSaveContext {
+    return {
+      repo: this.repo,
+      packer: this.packer,
+      memory: this.#memory,
+      onBytes: (n) => (this.progress.bytes += n),
+    };
   }
 
   async saveTree(nodes: TreeNode[]): Promise<Buffer> {
@@ -275,25 +290,37 @@ function safeUser(): string {
   }
 }
 
+function parentTree(parent: SnapshotRef | undefined): Buffer | undefined {
+  return parent ? Buffer.from(parent.snapshot.tree, 'hex') : undefined;
+}
+
 async function saveRoot(
   archiver: Archiver,
   root: SelectionNode,
   parent: SnapshotRef | undefined,
 ): Promise<Buffer> {
-  const parentTree = parent ? Buffer.from(parent.snapshot.tree, 'hex') : undefined;
-  if (root.selected) return archiver.saveDir(Buffer.from('/'), parentTree);
-  const parentRoot = parentTree ? await archiver.repo.loadTree(parentTree).catch(() => []) : [];
+  const tree = parentTree(parent);
+  if (root.selected) return archiver.saveDir(Buffer.from('/'), tree);
+  const parentRoot = tree ? await archiver.repo.loadTree(tree).catch(() => []) : [];
   return archiver.saveChildren(root, new Map(parentRoot.map((n) => [n.name.toString('latin1'), n])));
 }
 
-/** Backs up `paths` into the repository and commits a snapshot (recovery point). */
-export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
-  if (options.paths.length === 0)
+function checkSources(options: BackupOptions): void {
+  if (options.stream && options.paths.length > 0)
+    throw new BadInputError('STREAM_AND_PATHS', 'back up either a stream or paths, not both');
+  if (!options.stream && options.paths.length === 0)
     throw new BadInputError('NO_PATHS', 'nothing to back up: give at least one path');
+}
+
+/** Backs up `paths` (or one stream) into the repository and commits a snapshot (recovery point). */
+export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  checkSources(options);
   const started = Date.now();
   const time = (options.now ?? (() => new Date()))();
-  const { root, absolute } = buildSelection(options.paths);
-  await checkPathsExist(absolute);
+  const { stream } = options;
+  const selection = stream ? undefined : buildSelection(options.paths);
+  const absolute = selection?.absolute ?? [streamPath(stream!.name).path];
+  if (selection) await checkPathsExist(absolute);
   // The session comes first, before anything is read, and ends only after the snapshot
   // is committed (design.md §11): while it lives, prune deletes nothing this backup may
   // rely on, including the packs it wrote that no snapshot refers to yet.
@@ -302,7 +329,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   try {
     await repo.loadIndex();
     await adoptUnindexedPacks(repo);
-    const rootTree = await saveRoot(archiver, root, options.parent);
+    const rootTree = selection
+      ? await saveRoot(archiver, selection.root, options.parent)
+      : await saveStreamRoot(archiver, stream!, time, parentTree(options.parent));
     await archiver.packer.flush();
     const snapshot = describe(archiver, options, { time, rootTree, absolute, started });
     // The snapshot is written last: until it exists, nothing refers to the new data.

@@ -10,8 +10,11 @@ import { writeSparse } from './sparse.ts';
 
 /** A regular file to fill: its blobs arrive in pack order, not file order. */
 export interface FileTarget {
+  /** Where the contents are written. */
   path: Buffer;
   node: TreeNode;
+  /** When the file replaces one: its name, which `path` (a temporary name beside it) takes once complete. */
+  final?: Buffer;
 }
 
 /** What the caller learns about each file. */

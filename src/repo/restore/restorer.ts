@@ -1,15 +1,23 @@
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, rename, symlink, unlink } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { link, mkdir, symlink, unlink } from 'node:fs/promises';
 import { errnoCode, isOffsiteError } from '../../errors/index.ts';
 import { joinPath } from '../backup/selection.ts';
-import { nativeFs } from '../fsmeta/native.ts';
 import type { Repository } from '../repository.ts';
 import type { SnapshotRef } from '../snapshot.ts';
 import { printableName, type TreeNode } from '../tree.ts';
 import { type ContentEvents, type FileTarget, writeContents } from './contents.ts';
 import { applyFileMetadata, applyMetadata } from './metadata.ts';
+import { createFile, makeDir, makeSpecial } from './nodes.ts';
+import {
+  existingAt,
+  type OverwritePolicy,
+  type Placement,
+  placementFor,
+  refuseFolderInTheWay,
+  removeTemp,
+  replaceWith,
+  tempBeside,
+} from './overwrite.ts';
 
 export interface RestoreProgress {
   files: number;
@@ -23,6 +31,8 @@ export interface RestoreOptions {
   /** Snapshot paths to restore (with everything below them); all when empty. */
   include?: string[];
   progress?: RestoreProgress;
+  /** Where something exists at a restored path (./overwrite.ts). Default 'always'. */
+  overwrite?: OverwritePolicy;
 }
 
 export interface RestoreResult {
@@ -31,21 +41,34 @@ export interface RestoreResult {
   bytes: number;
   errors: { path: string; message: string }[];
   warnings: string[];
+  /** What existed at a restored path and was left as it was (--overwrite never, if-newer). */
+  kept: string[];
 }
 
 type Scope = 'all' | 'ancestor' | 'none';
 
 interface HardLink {
   inode: string;
-  path: Buffer;
-  node: TreeNode;
+  target: FileTarget;
+}
+
+/** Where a file ends up: its own name, or the name its temporary file replaces. */
+function finalPath(target: FileTarget): Buffer {
+  return target.final ?? target.path;
+}
+
+function isWithin(path: string, roots: readonly string[]): boolean {
+  return roots.some((root) => path === root || path.startsWith(root === '/' ? '/' : `${root}/`));
 }
 
 class Restorer {
   readonly repo: Repository;
   readonly progress: RestoreProgress;
-  readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, errors: [], warnings: [] };
+  readonly result: RestoreResult = { files: 0, dirs: 0, bytes: 0, errors: [], warnings: [], kept: [] };
   readonly #includes: string[];
+  readonly #policy: OverwritePolicy;
+  /** The snapshot's backed-up paths: folders above them only give structure. */
+  readonly #roots: readonly string[];
   readonly #dirs: { path: Buffer; node: TreeNode }[] = [];
   /** Regular files, written after the walk, pack by pack. */
   #files: FileTarget[] = [];
@@ -53,13 +76,17 @@ class Restorer {
   #links: HardLink[] = [];
   /** The name whose contents each hard-linked inode gets, and whether writing it worked. */
   readonly #inodes = new Map<string, { path: Buffer; ok: boolean }>();
+  /** Temporary files of replacements that failed; removed once nothing writes to them. */
+  #orphans: Buffer[] = [];
 
-  constructor(repo: Repository, options: RestoreOptions) {
+  constructor(repo: Repository, ref: SnapshotRef, options: RestoreOptions) {
     this.repo = repo;
     this.progress = options.progress ?? { files: 0, dirs: 0, bytes: 0, errors: 0 };
     this.#includes = (options.include ?? []).map((p) =>
       `/${p.replace(/^\/+|\/+$/g, '')}`.replace(/^\/$/, ''),
     );
+    this.#policy = options.overwrite ?? 'always';
+    this.#roots = ref.snapshot.paths;
   }
 
   scope(snapPath: string): Scope {
@@ -77,7 +104,14 @@ class Restorer {
     this.progress.errors++;
   }
 
-  async restoreTree(treeId: Buffer, snapPath: string, target: Buffer, wholeScope: boolean): Promise<void> {
+  /** `fresh`: the restore made `target` just now, so nothing can be in its way there. */
+  async restoreTree(
+    treeId: Buffer,
+    snapPath: string,
+    target: Buffer,
+    wholeScope: boolean,
+    fresh: boolean,
+  ): Promise<void> {
     const nodes = await this.repo.loadTree(treeId);
     for (const node of nodes) {
       const childSnap = `${snapPath}/${node.name.toString('utf8')}`;
@@ -85,52 +119,85 @@ class Restorer {
       if (scope === 'none' || (scope === 'ancestor' && node.type !== 'dir')) continue;
       const path = joinPath(target, node.name);
       try {
-        await this.restoreNode(node, path, childSnap, scope === 'all');
+        const found = fresh ? undefined : await existingAt(path);
+        await this.restoreNode(node, path, childSnap, scope === 'all', found);
       } catch (err) {
         this.fail(path, err);
       }
     }
   }
 
-  async restoreNode(node: TreeNode, path: Buffer, snapPath: string, whole: boolean): Promise<void> {
-    switch (node.type) {
-      case 'dir':
-        await makeDir(path);
-        this.#dirs.push({ path, node });
-        await this.restoreTree(node.subtree!, snapPath, path, whole);
-        return;
-      case 'file':
-        this.#addFile(node, path);
-        return;
-      case 'symlink':
-        await removeExisting(path);
-        await symlink(node.target!, path);
-        await this.#finish(path, node);
-        return;
-      default:
-        await this.#special(node, path);
-    }
+  async restoreNode(
+    node: TreeNode,
+    path: Buffer,
+    snapPath: string,
+    whole: boolean,
+    found: BigIntStats | undefined,
+  ): Promise<void> {
+    if (node.type === 'dir') return this.#dir(node, path, snapPath, whole, found);
+    if (node.type === 'socket') return; // a socket belongs to a running program; nothing to restore
+    const placement = placementFor(found, node, this.#policy);
+    if (placement === 'keep') return this.#keep(path);
+    if (placement === 'replace') refuseFolderInTheWay(found, node);
+    if (node.type === 'file') return this.#addFile(node, path, placement);
+    await this.#linkOrSpecial(node, path, placement);
   }
 
-  async #special(node: TreeNode, path: Buffer): Promise<void> {
-    if (node.type === 'socket') return; // a socket belongs to a running program; nothing to restore
-    await removeExisting(path);
-    await makeSpecial(path, node);
-    await this.#finish(path, node);
+  /**
+   * A folder that exists is merged into. It keeps its own metadata, unless everything is
+   * overwritten and it lies within the backed-up paths (the folders above them, such as
+   * /home, are only structure).
+   */
+  async #dir(
+    node: TreeNode,
+    path: Buffer,
+    snapPath: string,
+    whole: boolean,
+    found: BigIntStats | undefined,
+  ): Promise<void> {
+    if (found && !found.isDirectory()) {
+      if (placementFor(found, node, this.#policy) === 'keep') return this.#keep(path);
+      await unlink(path); // no rename swaps a file for a folder
+    }
+    const created = found?.isDirectory() ? false : await makeDir(path);
+    if (created || (this.#policy === 'always' && isWithin(snapPath, this.#roots))) {
+      this.#dirs.push({ path, node });
+    }
+    await this.restoreTree(node.subtree!, snapPath, path, whole, created);
+  }
+
+  /** A symlink or special file, made under a temporary name when it replaces something. */
+  async #linkOrSpecial(node: TreeNode, path: Buffer, placement: Placement): Promise<void> {
+    const at = placement === 'replace' ? tempBeside(path) : path;
+    try {
+      if (node.type === 'symlink') await symlink(node.target!, at);
+      else await makeSpecial(at, node);
+      await this.#finish(at, node);
+      if (at !== path) await replaceWith(at, path);
+    } catch (err) {
+      if (at !== path) await removeTemp(at);
+      throw err;
+    }
   }
 
   async #finish(path: Buffer, node: TreeNode): Promise<void> {
     this.#warn(await applyMetadata(path, node));
   }
 
-  #addFile(node: TreeNode, path: Buffer): void {
+  #keep(path: Buffer): void {
+    this.result.kept.push(printableName(path));
+  }
+
+  #addFile(node: TreeNode, path: Buffer, placement: Placement): void {
+    const target: FileTarget =
+      placement === 'replace' ? { path: tempBeside(path), final: path, node } : { path, node };
     const inode = `${node.dev}:${node.inode}`;
     if (node.links > 1 && this.#inodes.has(inode)) {
-      this.#links.push({ inode, path, node });
+      this.#links.push({ inode, target });
       return;
     }
-    if (node.links > 1) this.#inodes.set(inode, { path, ok: false });
-    this.#files.push({ path, node });
+    if (node.links > 1) this.#inodes.set(inode, { path: finalPath(target), ok: false });
+    this.#files.push(target);
   }
 
   /** Writes every file's contents and metadata, then the hard links to them. */
@@ -139,7 +206,20 @@ class Restorer {
       const files = this.#files;
       this.#files = [];
       await writeContents(this.repo, files, this.#events);
+      await this.#removeOrphans();
       await this.#linkNames();
+    }
+  }
+
+  async #removeOrphans(): Promise<void> {
+    const orphans = this.#orphans;
+    this.#orphans = [];
+    for (const temp of orphans) {
+      try {
+        await removeTemp(temp);
+      } catch (err) {
+        this.fail(temp, err);
+      }
     }
   }
 
@@ -157,17 +237,27 @@ class Restorer {
         this.#links.push(name);
       } else if (!first.ok) {
         chosen.add(name.inode);
-        this.#inodes.set(name.inode, { path: name.path, ok: false });
-        this.#files.push({ path: name.path, node: name.node });
+        this.#inodes.set(name.inode, { path: finalPath(name.target), ok: false });
+        this.#files.push(name.target);
       } else {
         try {
-          await removeExisting(name.path);
-          await link(first.path, name.path);
+          await this.#link(first.path, name.target);
           this.#countFile();
         } catch (err) {
-          this.fail(name.path, err);
+          this.fail(finalPath(name.target), err);
         }
       }
+    }
+  }
+
+  async #link(existing: Buffer, target: FileTarget): Promise<void> {
+    await link(existing, target.path);
+    if (!target.final) return;
+    try {
+      await replaceWith(target.path, target.final);
+    } catch (err) {
+      await removeTemp(target.path);
+      throw err;
     }
   }
 
@@ -175,11 +265,19 @@ class Restorer {
     create: createFile,
     finished: async (target, handle) => {
       this.#warn(await applyFileMetadata(handle, target.path, target.node));
+      if (target.final) {
+        // On disk before the name points at it: a crash must not trade the original for a hole.
+        await handle.datasync();
+        await replaceWith(target.path, target.final);
+      }
       const inode = this.#inodes.get(`${target.node.dev}:${target.node.inode}`);
-      if (inode && inode.path === target.path) inode.ok = true;
+      if (inode && inode.path === finalPath(target)) inode.ok = true;
       this.#countFile();
     },
-    failed: (target, err) => this.fail(target.path, err),
+    failed: (target, err) => {
+      this.fail(finalPath(target), err);
+      if (target.final) this.#orphans.push(target.path);
+    },
     wrote: (bytes) => {
       this.result.bytes += bytes;
       this.progress.bytes += bytes;
@@ -209,92 +307,16 @@ class Restorer {
   }
 }
 
-const FILE_TYPE_BITS = { fifo: 0o010000, chardev: 0o020000, blockdev: 0o060000 } as const;
-
-function major(rdev: number): number {
-  return Number((BigInt(rdev) >> 8n) & 0xfffn) | Number((BigInt(rdev) >> 32n) & ~0xfffn);
-}
-
-function minor(rdev: number): number {
-  return Number(BigInt(rdev) & 0xffn) | Number((BigInt(rdev) >> 12n) & ~0xffn);
-}
-
-/** FIFOs and device nodes: mknod(2) through the addon, else the mknod command. */
-async function makeSpecial(path: Buffer, node: TreeNode): Promise<void> {
-  const type = node.type as keyof typeof FILE_TYPE_BITS;
-  const rdev = node.rdev ?? 0;
-  if (nativeFs) return nativeFs.mknod(path, FILE_TYPE_BITS[type] | 0o600, major(rdev), minor(rdev));
-  // The command takes a string, so it creates a temporary ASCII name and rename gives
-  // the raw-bytes one.
-  const temp = joinPath(
-    path.subarray(0, path.lastIndexOf(0x2f)),
-    Buffer.from(`.offsite-mknod-${randomUUID()}`),
-  );
-  const kind =
-    type === 'fifo' ? ['p'] : [type === 'chardev' ? 'c' : 'b', String(major(rdev)), String(minor(rdev))];
-  await run('mknod', [temp.toString(), ...kind]);
-  await rename(temp, path);
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve()
-        : reject(Object.assign(new Error(`${command}: ${stderr.trim()}`), { code: 'ESPAWN' })),
-    );
-  });
-}
-
-async function makeDir(path: Buffer): Promise<void> {
-  try {
-    await mkdir(path, { mode: 0o700 });
-  } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw err;
-    const st = await lstat(path);
-    if (!st.isDirectory()) {
-      await unlink(path);
-      await mkdir(path, { mode: 0o700 });
-    }
-  }
-}
-
-const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-
-/** A new file; whatever was left at its name is replaced (the common case costs one call). */
-async function createFile(path: Buffer): Promise<FileHandle> {
-  try {
-    return await open(path, CREATE, 0o600);
-  } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw err;
-    await removeExisting(path);
-    return open(path, CREATE, 0o600);
-  }
-}
-
-/** Replaces a non-directory left in the target; never follows a symlink that is there. */
-async function removeExisting(path: Buffer): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-  }
-}
-
 /** Restores a snapshot (or the included parts) below `target`, with full metadata. */
 export async function restore(
   repo: Repository,
   ref: SnapshotRef,
   options: RestoreOptions,
 ): Promise<RestoreResult> {
-  const restorer = new Restorer(repo, options);
+  const restorer = new Restorer(repo, ref, options);
   const target = Buffer.from(options.target);
-  await mkdir(target, { recursive: true });
-  await restorer.restoreTree(Buffer.from(ref.snapshot.tree, 'hex'), '', target, false);
+  const made = await mkdir(target, { recursive: true });
+  await restorer.restoreTree(Buffer.from(ref.snapshot.tree, 'hex'), '', target, false, made !== undefined);
   await restorer.finish();
   return restorer.result;
 }

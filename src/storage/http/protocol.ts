@@ -8,6 +8,12 @@
 //   HEAD   /v1/agent/repo/objects/<name>    200 with Content-Length, or 404
 //   DELETE /v1/agent/repo/objects/<name>    sessions/... only; anything else 403
 //   GET    /v1/agent/repo/objects?prefix=P&after=C   one page of the listing, JSON
+//   DELETE /v1/agent/repo/keys/<id>         retire one of the agent's key slots (a passphrase
+//                                           change); the vault keeps a copy out of its reach
+//   GET, HEAD /v1/agent/servers/<server>/repo/objects[/<name>]   another server's repository
+//                                           of the same vault, read-only (restore elsewhere):
+//                                           config and keys/ for any agent of the vault, the
+//                                           rest only with x-offsite-restore-access
 //
 // Object names travel unescaped in the path: every valid name (./names.ts) is made of
 // URL-safe characters, and a name is validated on both ends before any I/O.
@@ -41,11 +47,63 @@ export interface PutAnswer {
 }
 
 /** The path of an object; `name` must already be valid. */
-export function objectPath(name: string): string {
-  return `${OBJECTS_PATH}/${name}`;
+export function objectPath(name: string, objectsPath = OBJECTS_PATH): string {
+  return `${objectsPath}/${name}`;
+}
+
+/** Where an agent reads another server's repository of its vault (by name or id). */
+export function serverObjectsPath(server: string): string {
+  return `/v1/agent/servers/${encodeURIComponent(server)}/repo/objects`;
+}
+
+/** Key slots are retired here, by id, not deleted through the objects path. */
+export const KEYS_PATH = '/v1/agent/repo/keys';
+
+/** The key slot id of an object name keys/<64 hex>, else undefined. */
+export function keySlotId(name: string): string | undefined {
+  return /^keys\/([0-9a-f]{64})$/.exec(name)?.[1];
+}
+
+/**
+ * The restore access T of a repository (hex of 32 bytes derived from its master key) is
+ * sent in this header to read that repository from another server of the vault. The
+ * repository holds only SHA-256(T), in the object below; the vault never learns the
+ * passphrase or the key.
+ */
+export const RESTORE_ACCESS_HEADER = 'x-offsite-restore-access';
+
+/** Plain JSON `RestoreAccessRecord` at the root of each vault repository. */
+export const RESTORE_ACCESS_OBJECT = 'restore-access';
+
+export interface RestoreAccessRecord {
+  version: 1;
+  /** Hex SHA-256 of the 32 bytes of T. */
+  sha256: string;
+}
+
+/** What any agent of the vault may read of another server's repository without T: what opens it. */
+export function openToVault(name: string): boolean {
+  return name === 'config' || name.startsWith('keys/');
 }
 
 /** `bytes=START-END` for `length` ≥ 1 bytes from `offset` (END is inclusive). */
 export function rangeHeader(offset: number, length: number): string {
   return `bytes=${offset}-${offset + length - 1}`;
+}
+
+export function encodeRestoreAccess(sha256: string): Buffer {
+  const record: RestoreAccessRecord = { version: 1, sha256 };
+  return Buffer.from(`${JSON.stringify(record)}\n`);
+}
+
+/** The hex SHA-256 a restore-access object holds, or undefined when it is not one. */
+export function decodeRestoreAccess(bytes: Buffer): string | undefined {
+  try {
+    const record = JSON.parse(bytes.toString('utf8')) as Partial<RestoreAccessRecord>;
+    if (record.version === 1 && typeof record.sha256 === 'string' && /^[0-9a-f]{64}$/.test(record.sha256))
+      return record.sha256;
+  } catch {
+    // not JSON: not a record
+  }
+  return undefined;
 }

@@ -7,12 +7,15 @@ import type { BlobStore, ByteRange, ListedObject, ObjectInfo } from '../types.ts
 import { badAnswer, errorFromAnswer } from './errors.ts';
 import { listPage } from './list.ts';
 import {
+  KEYS_PATH,
+  keySlotId,
   MAX_OBJECT_BYTES,
   OBJECTS_PATH,
   objectPath,
   type PutAnswer,
   rangeHeader,
   SHA256_HEADER,
+  serverObjectsPath,
 } from './protocol.ts';
 import { type Answer, type Connection, exchange } from './request.ts';
 
@@ -32,6 +35,16 @@ export interface HttpStoreOptions {
    * options above are given on every request, so a caller's agent needs none.
    */
   agent?: Agent;
+  /**
+   * Read another registered server's repository of the same vault instead of the agent's
+   * own (restore elsewhere): its name or id. The vault allows only reads there.
+   */
+  otherServer?: string;
+  /**
+   * Headers for every request, asked for at each one: the restore access of otherServer
+   * is known only once its key is unlocked, through this very store.
+   */
+  headers?: () => Readonly<Record<string, string>>;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -57,8 +70,9 @@ function parseUrl(text: string): URL {
  * whose prefix in the region takes some of the 1024 characters a name may have.
  *
  * What differs from a local store, by the vault's rules: delete works only on
- * `sessions/...` objects and rejects anything else with AuthError FORBIDDEN (agents
- * cannot destroy history); put refuses objects over 128 MiB (OBJECT_TOO_LARGE) and may
+ * `sessions/...` objects and key slots `keys/<id>` (which the vault retires, keeping a
+ * copy out of the agent's reach) and rejects anything else with AuthError FORBIDDEN
+ * (agents cannot destroy history); put refuses objects over 128 MiB (OBJECT_TOO_LARGE) and may
  * fail with QuotaError QUOTA_EXCEEDED. Failures to get an answer are TransientError, so
  * wrap it in a RetryStore.
  */
@@ -66,11 +80,18 @@ export class HttpBlobStore implements BlobStore {
   readonly location: string;
   readonly #conn: Connection;
   readonly #ownAgent: Agent | undefined;
+  readonly #objects: string;
+  readonly #headers: () => Readonly<Record<string, string>>;
+  readonly #own: boolean;
 
   constructor(options: HttpStoreOptions) {
     const url = parseUrl(options.url);
     const basePath = url.pathname.replace(/\/+$/, '');
-    this.location = url.origin + basePath;
+    const other = options.otherServer;
+    this.location = url.origin + basePath + (other === undefined ? '' : ` (server ${other})`);
+    this.#own = other === undefined;
+    this.#objects = other === undefined ? OBJECTS_PATH : serverObjectsPath(other);
+    this.#headers = options.headers ?? (() => ({}));
     this.#ownAgent = options.agent ? undefined : new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
     this.#conn = {
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -90,8 +111,13 @@ export class HttpBlobStore implements BlobStore {
     this.#ownAgent?.destroy();
   }
 
+  #exchange(method: string, path: string, options: Parameters<typeof exchange>[3] = {}): Promise<Answer> {
+    const headers = { ...this.#headers(), ...options.headers };
+    return exchange(this.#conn, method, path, { ...options, headers });
+  }
+
   async #call(method: string, path: string, options?: Parameters<typeof exchange>[3]): Promise<Answer> {
-    const answer = await exchange(this.#conn, method, path, options);
+    const answer = await this.#exchange(method, path, options);
     if (answer.status >= 200 && answer.status < 300) return answer;
     throw errorFromAnswer(answer.status, answer.body, this.location);
   }
@@ -106,7 +132,7 @@ export class HttpBlobStore implements BlobStore {
     }
     const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const sha256 = createHash('sha256').update(body).digest('hex');
-    const answer = await this.#call('PUT', objectPath(name), {
+    const answer = await this.#call('PUT', objectPath(name, this.#objects), {
       headers: { 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
       body,
     });
@@ -128,7 +154,7 @@ export class HttpBlobStore implements BlobStore {
     validateRange(name, range);
     if (range?.length === 0) return await this.#emptyRange(name, range.offset);
     const headers = range ? { range: rangeHeader(range.offset, range.length) } : undefined;
-    const answer = await this.#call('GET', objectPath(name), headers ? { headers } : {});
+    const answer = await this.#call('GET', objectPath(name, this.#objects), headers ? { headers } : {});
     const expected = range ? 206 : 200;
     if (answer.status !== expected) throw badAnswer(this.location, `HTTP ${answer.status} to a read`);
     if (range && answer.body.length !== range.length) {
@@ -153,7 +179,7 @@ export class HttpBlobStore implements BlobStore {
 
   async head(name: string): Promise<ObjectInfo | null> {
     validateObjectName(name);
-    const answer = await exchange(this.#conn, 'HEAD', objectPath(name));
+    const answer = await this.#exchange('HEAD', objectPath(name, this.#objects));
     if (answer.status === 404) return null;
     if (answer.status === 400) {
       // A HEAD answer has no body to say why; a name is all this request carries.
@@ -172,7 +198,7 @@ export class HttpBlobStore implements BlobStore {
     let after = '';
     for (;;) {
       const query = new URLSearchParams({ prefix, ...(after ? { after } : {}) });
-      const answer = await this.#call('GET', `${OBJECTS_PATH}?${query}`);
+      const answer = await this.#call('GET', `${this.#objects}?${query}`);
       const page = listPage(answer.body, after, this.location);
       yield* page.objects;
       if (page.next === null) return;
@@ -182,7 +208,18 @@ export class HttpBlobStore implements BlobStore {
 
   async delete(name: string): Promise<void> {
     validateObjectName(name);
-    await this.#call('DELETE', objectPath(name));
+    const keyId = this.#own ? keySlotId(name) : undefined;
+    if (keyId !== undefined) return this.#retireKey(keyId);
+    await this.#call('DELETE', objectPath(name, this.#objects));
+  }
+
+  /** A key slot goes through its own route (the vault keeps a copy); a missing one is gone already. */
+  async #retireKey(id: string): Promise<void> {
+    try {
+      await this.#call('DELETE', `${KEYS_PATH}/${id}`);
+    } catch (err) {
+      if (!(err instanceof NotFoundError && err.code === 'KEY_NOT_FOUND')) throw err;
+    }
   }
 }
 

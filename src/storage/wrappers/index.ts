@@ -6,3 +6,4 @@ export { FAULT_KINDS, type FaultKind, type FaultOp, type FaultOptions, FaultStor
 export { type LimitOptions, LimitStore } from './limit.ts';
 export { PrefixStore } from './prefix.ts';
 export { isRetryable, type RetryOptions, RetryStore } from './retry.ts';
+export { type ThrottleOptions, ThrottleStore } from './throttle.ts';

@@ -430,6 +430,8 @@ export interface Catalog {
   /**
    * Runs fn atomically: everything it did through `tx` is kept if it resolves and undone
    * if it throws. Use `tx`, not this catalog, inside fn. Nested calls are savepoints.
+   * A backend may run fn again after a serialization conflict (PostgreSQL), so fn must
+   * change nothing but the catalog.
    */
   transaction<T>(fn: (tx: Catalog) => Promise<T>): Promise<T>;
   /** Waits for a running transaction, then releases the database. */

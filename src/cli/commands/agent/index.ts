@@ -35,15 +35,15 @@ function mergedOptions(): ParseArgsOptionsConfig {
   return options;
 }
 
+/** One row per flag; a flag several actions share gets each action's text, joined. */
 function optionHelp(): [string, string][] {
-  const seen = new Set<string>();
-  const rows: [string, string][] = [];
-  for (const row of ACTIONS.flatMap((a) => a.optionHelp ?? [])) {
-    if (seen.has(row[0])) continue;
-    seen.add(row[0]);
-    rows.push(row);
+  const rows = new Map<string, string[]>();
+  for (const [flag, text] of ACTIONS.flatMap((a) => a.optionHelp ?? [])) {
+    const texts = rows.get(flag) ?? [];
+    if (!texts.includes(text)) texts.push(text);
+    rows.set(flag, texts);
   }
-  return rows;
+  return [...rows].map(([flag, texts]) => [flag, texts.join('; ')]);
 }
 
 export const agentCommand: Command = {

@@ -1,8 +1,9 @@
 import type { ServerClient } from '../../../server/index.ts';
-import { type CommandContext, str, UsageError } from '../../command.ts';
+import { type CommandContext, list, str, UsageError } from '../../command.ts';
 import { type VaultAction, vaultPath } from './action.ts';
 
-// A vault's backup policy (schedule and retention) and its lock (immutability).
+// A vault's backup policy (schedule, retention, and the sources agents back up) and its
+// lock (immutability).
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
@@ -12,6 +13,7 @@ interface PolicyAnswer {
   policy: {
     schedule: { times: string[]; days: 'daily' | string[]; timeZone: string };
     retention: Record<string, number>;
+    sources?: { paths: string[]; excludes: string[] };
   } | null;
 }
 
@@ -59,7 +61,17 @@ function policyBody(ctx: CommandContext) {
       timeZone: str(ctx.values, 'time-zone') ?? 'UTC',
     },
     retention,
+    ...sourcesBody(ctx),
   };
+}
+
+/** --source PATH and --exclude GLOB, repeatable; paths are on the agents' servers, kept as given. */
+function sourcesBody(ctx: CommandContext) {
+  const paths = list(ctx.values, 'source');
+  const excludes = list(ctx.values, 'exclude');
+  if (paths.length === 0 && excludes.length > 0)
+    throw new UsageError('--exclude needs at least one --source');
+  return paths.length > 0 ? { sources: { paths, excludes } } : {};
 }
 
 export function describePolicy(answer: PolicyAnswer): string[] {
@@ -70,10 +82,14 @@ export function describePolicy(answer: PolicyAnswer): string[] {
   const keep = ['last', 'daily', 'weekly', 'monthly', 'yearly']
     .filter((k) => (p.retention[k] ?? 0) > 0)
     .map((k) => `${k} ${p.retention[k]}`);
+  const sources = p.sources
+    ? `${p.sources.paths.join(', ')}${p.sources.excludes.length ? ` (excluding ${p.sources.excludes.join(', ')})` : ''}`
+    : 'none (agents back up only when told: offsite backup PATH)';
   return [
     ...lines,
     `backups:    ${p.schedule.times.join(', ')} ${p.schedule.timeZone}, ${days}`,
     `retention:  ${keep.join(', ')}`,
+    `sources:    ${sources}`,
   ];
 }
 
@@ -109,8 +125,8 @@ async function policy(ctx: CommandContext, client: () => Promise<ServerClient>, 
 export const POLICY_ACTIONS: VaultAction[] = [
   {
     name: 'policy',
-    usage: 'policy set NAME --times HH:MM[,..] --daily N ... | policy show NAME',
-    summary: 'set or show the backup schedule and retention',
+    usage: 'policy set NAME --times HH:MM[,..] --daily N ... [--source PATH ...] | policy show NAME',
+    summary: 'set or show the backup schedule, retention and sources (set replaces the whole policy)',
     options: {
       times: { type: 'string' },
       days: { type: 'string' },
@@ -120,6 +136,8 @@ export const POLICY_ACTIONS: VaultAction[] = [
       monthly: { type: 'string' },
       yearly: { type: 'string' },
       last: { type: 'string' },
+      source: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
     },
     optionHelp: [
       ['--times HH:MM[,HH:MM]', 'policy: backup times of day (up to 24)'],
@@ -127,6 +145,8 @@ export const POLICY_ACTIONS: VaultAction[] = [
       ['--time-zone ZONE', 'policy: IANA time zone of times and retention days (default UTC)'],
       ['--daily/--weekly/--monthly/--yearly N', 'policy: recovery points kept per day, week, month, year'],
       ['--last N', 'policy: also keep the newest N recovery points'],
+      ['--source PATH', "policy: an absolute path on the agents' servers the daemon backs up; repeatable"],
+      ['--exclude GLOB', 'policy: skip matching names ("*.tmp") or paths ("/var/cache/**"); repeatable'],
     ],
     run: policy,
   },

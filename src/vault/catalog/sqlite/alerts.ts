@@ -1,63 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../../../errors/index.ts';
+import { alertNotFound, ALERT_COLUMNS as COLUMNS, newAlert, toAlert } from '../shared/alerts.ts';
 import type { AlertRow, NewAlert, RaisedAlert } from '../types.ts';
-import { ALERT_SEVERITIES } from '../types.ts';
 import * as check from '../validate.ts';
-import { num, optNum, optStr, str } from './columns.ts';
-import type { Db, Row } from './db.ts';
+import type { Db } from './db.ts';
 import { getServerOfVault } from './servers.ts';
 import { getVault } from './vaults.ts';
 import { queueDeliveries } from './webhooks.ts';
 
-const COLUMNS = `id, vault_id, server_id, kind, severity, message, dedupe_key, raised_at, last_raised_at,
-  occurrences, acknowledged_at, resolved_at`;
-
-function toAlert(row: Row): AlertRow {
-  return {
-    id: str(row, 'id'),
-    vaultId: str(row, 'vault_id'),
-    serverId: optStr(row, 'server_id'),
-    kind: str(row, 'kind'),
-    severity: check.oneOf('severity', str(row, 'severity'), ALERT_SEVERITIES),
-    message: str(row, 'message'),
-    dedupeKey: str(row, 'dedupe_key'),
-    raisedAt: num(row, 'raised_at'),
-    lastRaisedAt: num(row, 'last_raised_at'),
-    occurrences: num(row, 'occurrences'),
-    acknowledgedAt: optNum(row, 'acknowledged_at'),
-    resolvedAt: optNum(row, 'resolved_at'),
-  };
-}
-
 export function raiseAlert(db: Db, input: NewAlert): RaisedAlert {
-  const kind = check.text('kind', input.kind);
-  const severity = check.oneOf('severity', input.severity, ALERT_SEVERITIES);
-  const message = check.longText('message', input.message);
-  const dedupeKey = check.text('dedupeKey', input.dedupeKey);
-  const raisedAt = check.whole('raisedAt', input.raisedAt);
+  const { raisedAt, repeat, values } = newAlert(input);
   return db.atomic(() => {
     getVault(db, input.vaultId);
     if (input.serverId !== null) getServerOfVault(db, input.serverId, input.vaultId);
     const again = db.get(
       `UPDATE alerts SET occurrences = occurrences + 1, last_raised_at = ?, message = ?, severity = ?
        WHERE vault_id = ? AND dedupe_key = ? AND resolved_at IS NULL RETURNING ${COLUMNS}`,
-      raisedAt,
-      message,
-      severity,
-      input.vaultId,
-      dedupeKey,
+      ...repeat,
     );
     if (again) return queued(db, { alert: toAlert(again), created: false });
     const row = db.get(
       `INSERT INTO alerts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, NULL, NULL) RETURNING ${COLUMNS}`,
-      randomUUID(),
-      input.vaultId,
-      input.serverId,
-      kind,
-      severity,
-      message,
-      dedupeKey,
-      raisedAt,
+      ...values,
       raisedAt,
     );
     return queued(db, { alert: toAlert(row!), created: true });
@@ -72,7 +34,7 @@ function queued(db: Db, raised: RaisedAlert): RaisedAlert {
 
 export function getAlert(db: Db, id: string): AlertRow {
   const row = db.get(`SELECT ${COLUMNS} FROM alerts WHERE id = ?`, id);
-  if (!row) throw new NotFoundError('ALERT_NOT_FOUND', `no alert with id ${id}`);
+  if (!row) throw alertNotFound(id);
   return toAlert(row);
 }
 
@@ -103,9 +65,9 @@ export function resolveAlert(db: Db, id: string, at: number): AlertRow {
   return stamp(db, id, 'resolved_at', at);
 }
 
-export function listAlerts(db: Db, vaultId: string, openOnly: boolean): AlertRow[] {
+export function listAlerts(db: Db, vaultId: string, options?: { openOnly?: boolean }): AlertRow[] {
   getVault(db, vaultId);
-  const open = openOnly ? 'AND resolved_at IS NULL' : '';
+  const open = options?.openOnly ? 'AND resolved_at IS NULL' : '';
   return db
     .all(`SELECT ${COLUMNS} FROM alerts WHERE vault_id = ? ${open} ORDER BY raised_at DESC, id`, vaultId)
     .map(toAlert);

@@ -99,11 +99,25 @@ export class Db {
 
 /**
  * The columns of the unique constraint an error broke ('servers.cert_fingerprint'), or
- * undefined for any other error. Callers turn it into a ConflictError with their code.
+ * undefined for any other error.
  */
-export function uniqueViolation(err: unknown): string | undefined {
+function uniqueViolation(err: unknown): string | undefined {
   if (errnoCode(err) !== 'ERR_SQLITE_ERROR') return undefined;
   const { errcode, message } = err as { errcode?: unknown; message: string };
   if (typeof errcode !== 'number' || !UNIQUE_ERRCODES.has(errcode)) return undefined;
   return message.replace(/^.*constraint failed: /, '');
+}
+
+/**
+ * Runs a write; if it broke a unique constraint, throws what `duplicate` makes of the
+ * constraint's columns instead (a ConflictError with the operation's own code).
+ */
+export function onDuplicate<T>(write: () => T, duplicate: (columns: string) => Error): T {
+  try {
+    return write();
+  } catch (err) {
+    const columns = uniqueViolation(err);
+    if (columns !== undefined) throw duplicate(columns);
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import { pendingMigrations } from '../migrations.ts';
-import { num } from './columns.ts';
+import { num } from '../shared/columns.ts';
 import type { Db } from './db.ts';
 
 /**

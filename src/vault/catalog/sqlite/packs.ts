@@ -1,29 +1,14 @@
-import { ConflictError } from '../../../errors/index.ts';
+import { num } from '../shared/columns.ts';
+import { PACK_COLUMNS as COLUMNS, distinctSeqs, newPack, packExists, toPack } from '../shared/packs.ts';
 import type { NewPack, PackRow } from '../types.ts';
 import * as check from '../validate.ts';
-import { num, optNum, str } from './columns.ts';
-import { type Db, type Row, uniqueViolation } from './db.ts';
+import { type Db, onDuplicate } from './db.ts';
 import { getServer } from './servers.ts';
 import { getVault } from './vaults.ts';
 
-const COLUMNS = 'server_id, seq, name, size, created_at, condemned_at, deleted_at';
-
-function toPack(row: Row): PackRow {
-  return {
-    serverId: str(row, 'server_id'),
-    seq: num(row, 'seq'),
-    name: str(row, 'name'),
-    size: num(row, 'size'),
-    createdAt: num(row, 'created_at'),
-    condemnedAt: optNum(row, 'condemned_at'),
-    deletedAt: optNum(row, 'deleted_at'),
-  };
-}
-
 export function recordPack(db: Db, input: NewPack): PackRow {
-  const name = check.text('name', input.name);
-  const size = check.whole('size', input.size);
-  const createdAt = check.whole('createdAt', input.createdAt);
+  const { name, size, createdAt } = newPack(input);
+  const sql = `INSERT INTO packs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, NULL) RETURNING ${COLUMNS}`;
   return db.atomic(() => {
     // The counter lives on the server row, so a sequence number is never handed out twice
     // (not even after its pack row is gone) and a refused insert gives it back by rollback.
@@ -32,20 +17,8 @@ export function recordPack(db: Db, input: NewPack): PackRow {
       input.serverId,
     );
     if (!counter) getServer(db, input.serverId);
-    try {
-      const row = db.get(
-        `INSERT INTO packs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, NULL) RETURNING ${COLUMNS}`,
-        input.serverId,
-        num(counter!, 'seq'),
-        name,
-        size,
-        createdAt,
-      );
-      return toPack(row!);
-    } catch (err) {
-      if (uniqueViolation(err)) throw new ConflictError('PACK_EXISTS', `pack ${name} is already recorded`);
-      throw err;
-    }
+    const insert = () => db.get(sql, input.serverId, num(counter!, 'seq'), name, size, createdAt)!;
+    return toPack(onDuplicate(insert, () => packExists(name)));
   });
 }
 
@@ -59,9 +32,9 @@ export function findPack(db: Db, serverId: string, name: string): PackRow | unde
   return row && toPack(row);
 }
 
-export function listPacks(db: Db, serverId: string, includeDeleted: boolean): PackRow[] {
+export function listPacks(db: Db, serverId: string, options?: { includeDeleted?: boolean }): PackRow[] {
   getServer(db, serverId);
-  const where = includeDeleted ? '' : 'AND deleted_at IS NULL';
+  const where = options?.includeDeleted ? '' : 'AND deleted_at IS NULL';
   return db
     .all(`SELECT ${COLUMNS} FROM packs WHERE server_id = ? ${where} ORDER BY seq`, serverId)
     .map(toPack);
@@ -75,11 +48,11 @@ function updateEach(
   sql: string,
   ...head: number[]
 ): number {
-  for (const seq of seqs) check.whole('seq', seq);
+  const distinct = distinctSeqs(seqs);
   return db.atomic(() => {
     getServer(db, serverId);
     let changed = 0;
-    for (const seq of new Set(seqs)) changed += db.run(sql, ...head, serverId, seq);
+    for (const seq of distinct) changed += db.run(sql, ...head, serverId, seq);
     return changed;
   });
 }

@@ -1,11 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { OffsiteError } from '../../../errors/index.ts';
+import { transactionEnded, transactionMisuse } from '../shared/lifecycle.ts';
 
 // One SQLite connection serves the whole catalog, but transaction(fn) is async: while fn
 // awaits, other callers must not slip their statements into its transaction. A scope is
 // one level of nesting (the catalog itself, or one transaction); calls on a scope wait
 // while a transaction started from it runs. Deciding and running a statement happen in
 // one synchronous step, so nothing can start in between.
+
+const WAITS_FOREVER = 'the catalog was called directly inside its own transaction, which would wait forever';
 
 /** The innermost transaction the current async call chain runs in, if any. */
 const current = new AsyncLocalStorage<Scope>();
@@ -22,10 +24,10 @@ export class Scope {
   /** Waits until no transaction runs from this scope, then runs op at once. */
   async run<T>(op: () => T): Promise<T> {
     for (let child = this.#child; child; child = this.#child) {
-      if (current.getStore()?.isWithin(child.scope)) throw deadlock();
+      if (current.getStore()?.isWithin(child.scope)) throw transactionMisuse(WAITS_FOREVER);
       await child.done;
     }
-    if (this.#ended) throw ended();
+    if (this.#ended) throw transactionEnded();
     return op();
   }
 
@@ -66,19 +68,4 @@ export class Scope {
     }
     return false;
   }
-}
-
-function deadlock(): OffsiteError {
-  return new OffsiteError(
-    'internal',
-    'CATALOG_TX_MISUSE',
-    'the catalog was called directly inside its own transaction, which would wait forever',
-    { hint: 'inside transaction(fn), make every call through the catalog fn receives' },
-  );
-}
-
-function ended(): OffsiteError {
-  return new OffsiteError('internal', 'CATALOG_TX_ENDED', 'this transaction has already ended', {
-    hint: 'keep using a transaction only until its function returns',
-  });
 }

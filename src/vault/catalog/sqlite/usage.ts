@@ -1,32 +1,11 @@
+import { USAGE_COLUMNS as COLUMNS, toUsage, usageRange, usageValues } from '../shared/usage.ts';
 import type { UsageListOptions, UsageRow } from '../types.ts';
-import * as check from '../validate.ts';
-import { keyOrNull, num, str } from './columns.ts';
-import type { Db, Row } from './db.ts';
+import type { Db } from './db.ts';
 import { getServerOfVault } from './servers.ts';
 import { getVault } from './vaults.ts';
 
-const COLUMNS = 'vault_id, server_id, day, protected_bytes, stored_bytes, breakdown';
-
-function toUsage(row: Row): UsageRow {
-  return {
-    vaultId: str(row, 'vault_id'),
-    serverId: keyOrNull(row, 'server_id'),
-    day: str(row, 'day'),
-    protectedBytes: num(row, 'protected_bytes'),
-    storedBytes: num(row, 'stored_bytes'),
-    breakdown: check.parseObject(str(row, 'breakdown')),
-  };
-}
-
 export function recordUsage(db: Db, input: UsageRow): UsageRow {
-  const values = [
-    input.vaultId,
-    input.serverId ?? '',
-    check.day('day', input.day),
-    check.whole('protectedBytes', input.protectedBytes),
-    check.whole('storedBytes', input.storedBytes),
-    check.jsonObject('breakdown', input.breakdown),
-  ];
+  const values = usageValues(input);
   return db.atomic(() => {
     getVault(db, input.vaultId);
     if (input.serverId !== null) getServerOfVault(db, input.serverId, input.vaultId);
@@ -48,7 +27,7 @@ export function listUsage(
   toDay: string,
   options?: UsageListOptions,
 ): UsageRow[] {
-  const range = [vaultId, check.day('fromDay', fromDay), check.day('toDay', toDay)];
+  const range = usageRange(vaultId, fromDay, toDay);
   getVault(db, vaultId);
   const select = `SELECT ${COLUMNS} FROM usage_history WHERE vault_id = ? AND day >= ? AND day <= ?`;
   const order = 'ORDER BY day, server_id';

@@ -1,71 +1,33 @@
-import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../../errors/index.ts';
+import { str } from '../shared/columns.ts';
+import * as shared from '../shared/webhooks.ts';
 import type { AlertRow, DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from '../types.ts';
-import { DELIVERY_STATES } from '../types.ts';
 import * as check from '../validate.ts';
-import { num, optNum, optStr, str } from './columns.ts';
-import type { Db, Row } from './db.ts';
+import type { Db } from './db.ts';
 import { getLiveVault, getVault } from './vaults.ts';
 
 // Webhooks and their delivery queue. A delivery is claimed by pushing its due time to the
 // end of a lease, so a sender that dies mid-request leaves it due again, never lost; a
 // delivered one is final, so it is never sent again after a restart.
 
-const WEBHOOK_COLUMNS = 'id, vault_id, url, secret_sealed, created_at, deleted_at';
-const DELIVERY_COLUMNS = `id, webhook_id, alert_id, alert, state, attempts, created_at, next_attempt_at,
-  finished_at, last_status, last_error`;
-const MAX_URL = 2048;
-const DEFAULT_DELIVERY_LIST = 50;
-
-function toWebhook(row: Row): WebhookRow {
-  return {
-    id: str(row, 'id'),
-    vaultId: str(row, 'vault_id'),
-    url: str(row, 'url'),
-    secretSealed: optStr(row, 'secret_sealed'),
-    createdAt: num(row, 'created_at'),
-    deletedAt: optNum(row, 'deleted_at'),
-  };
-}
-
-function toDelivery(row: Row): WebhookDeliveryRow {
-  return {
-    id: str(row, 'id'),
-    webhookId: str(row, 'webhook_id'),
-    alertId: str(row, 'alert_id'),
-    alert: check.parseObject(str(row, 'alert')) as unknown as AlertRow,
-    state: check.oneOf('state', str(row, 'state'), DELIVERY_STATES),
-    attempts: num(row, 'attempts'),
-    createdAt: num(row, 'created_at'),
-    nextAttemptAt: optNum(row, 'next_attempt_at'),
-    finishedAt: optNum(row, 'finished_at'),
-    lastStatus: optNum(row, 'last_status'),
-    lastError: optStr(row, 'last_error'),
-  };
-}
+const DELIVERY_COLUMNS = shared.DELIVERY_COLUMNS;
+const WEBHOOK_COLUMNS = shared.WEBHOOK_COLUMNS;
 
 export function createWebhook(db: Db, input: NewWebhook): WebhookRow {
-  const values = [
-    randomUUID(),
-    input.vaultId,
-    check.text('url', input.url, MAX_URL),
-    input.secretSealed === null ? null : check.longText('secretSealed', input.secretSealed),
-    check.whole('createdAt', input.createdAt),
-  ];
+  const values = shared.newWebhookValues(input);
   return db.atomic(() => {
     getLiveVault(db, input.vaultId);
     const row = db.get(
       `INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL) RETURNING ${WEBHOOK_COLUMNS}`,
       ...values,
     );
-    return toWebhook(row!);
+    return shared.toWebhook(row!);
   });
 }
 
 export function getWebhook(db: Db, id: string): WebhookRow {
   const row = db.get(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ?`, id);
-  if (!row) throw new NotFoundError('WEBHOOK_NOT_FOUND', `no webhook with id ${id}`);
-  return toWebhook(row);
+  if (!row) throw shared.webhookNotFound(id);
+  return shared.toWebhook(row);
 }
 
 export function listWebhooks(db: Db, vaultId: string): WebhookRow[] {
@@ -75,7 +37,7 @@ export function listWebhooks(db: Db, vaultId: string): WebhookRow[] {
       `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE vault_id = ? AND deleted_at IS NULL ORDER BY created_at, id`,
       vaultId,
     )
-    .map(toWebhook);
+    .map(shared.toWebhook);
 }
 
 export function deleteWebhook(db: Db, id: string, at: number): WebhookRow {
@@ -97,19 +59,13 @@ export function deleteWebhook(db: Db, id: string, at: number): WebhookRow {
 /** Queues one delivery of this raise per live webhook of the alert's vault. Runs inside raiseAlert. */
 export function queueDeliveries(db: Db, alert: AlertRow): void {
   const hooks = db.all('SELECT id FROM webhooks WHERE vault_id = ? AND deleted_at IS NULL', alert.vaultId);
-  const snapshot = JSON.stringify(alert);
-  for (const hook of hooks) {
-    db.run(
-      `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS})
-       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, NULL, NULL, NULL)`,
-      randomUUID(),
-      str(hook, 'id'),
-      alert.id,
-      snapshot,
-      alert.lastRaisedAt,
-      alert.lastRaisedAt,
-    );
-  }
+  const sql = `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS})
+    VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, NULL, NULL, NULL)`;
+  const deliveries = shared.newDeliveryValues(
+    alert,
+    hooks.map((hook) => str(hook, 'id')),
+  );
+  for (const values of deliveries) db.run(sql, ...values, alert.lastRaisedAt);
 }
 
 export function claimWebhookDeliveries(
@@ -118,9 +74,7 @@ export function claimWebhookDeliveries(
   until: number,
   limit: number,
 ): WebhookDeliveryRow[] {
-  check.whole('now', now);
-  check.after('until', check.whole('until', until), now);
-  check.limit(limit);
+  shared.checkClaim(now, until, limit);
   return db.atomic(() => {
     const due = db.all(
       `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
@@ -131,45 +85,25 @@ export function claimWebhookDeliveries(
     for (const row of due) {
       db.run('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?', until, str(row, 'id'));
     }
-    return due.map((row) => ({ ...toDelivery(row), nextAttemptAt: until }));
+    return due.map((row) => shared.claimed(row, until));
   });
 }
 
 function getDelivery(db: Db, id: string): WebhookDeliveryRow {
   const row = db.get(`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = ?`, id);
-  if (!row) throw new NotFoundError('DELIVERY_NOT_FOUND', `no webhook delivery with id ${id}`);
-  return toDelivery(row);
-}
-
-/** The columns an attempt sets: [state, next_attempt_at, finished_at, last_status, last_error]. */
-function attemptColumns(
-  attempt: DeliveryAttempt,
-): [string, number | null, number | null, number | null, string | null] {
-  const at = check.whole('at', attempt.at);
-  const status = attempt.status === null ? null : check.whole('status', attempt.status);
-  if (attempt.outcome === 'delivered') return ['delivered', null, at, status, null];
-  const error = check.longText('error', attempt.error);
-  if (attempt.outcome === 'abandoned') return ['abandoned', null, at, status, error];
-  check.oneOf('outcome', attempt.outcome, ['retry']);
-  return ['pending', check.whole('retryAt', attempt.retryAt), null, status, error];
+  if (!row) throw shared.deliveryNotFound(id);
+  return shared.toDelivery(row);
 }
 
 export function recordDeliveryAttempt(db: Db, id: string, attempt: DeliveryAttempt): WebhookDeliveryRow {
-  const [state, next, finished, status, error] = attemptColumns(attempt);
+  const columns = shared.attemptColumns(attempt);
   return db.atomic(() => {
-    const delivery = getDelivery(db, id);
-    if (delivery.state !== 'pending') {
-      throw new ConflictError('DELIVERY_FINISHED', `webhook delivery ${id} is already ${delivery.state}`);
-    }
+    shared.stillPending(getDelivery(db, id));
     db.run(
       `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, next_attempt_at = ?, finished_at = ?,
          last_status = ?, last_error = ?
        WHERE id = ?`,
-      state,
-      next,
-      finished,
-      status,
-      error,
+      ...columns,
       id,
     );
     return getDelivery(db, id);
@@ -179,9 +113,9 @@ export function recordDeliveryAttempt(db: Db, id: string, attempt: DeliveryAttem
 export function listWebhookDeliveries(
   db: Db,
   webhookId: string,
-  limit = DEFAULT_DELIVERY_LIST,
+  options?: { limit?: number },
 ): WebhookDeliveryRow[] {
-  check.limit(limit);
+  const limit = shared.deliveryListLimit(options);
   getWebhook(db, webhookId);
   return db
     .all(
@@ -190,5 +124,5 @@ export function listWebhookDeliveries(
       webhookId,
       limit,
     )
-    .map(toDelivery);
+    .map(shared.toDelivery);
 }

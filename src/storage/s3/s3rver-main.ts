@@ -1,0 +1,109 @@
+// For tests only: runs s3rver (npm package `s3rver`, 3.7.x) as a child process of the
+// test, with two defects of its filesystem store fixed, each a place where it departs
+// from what S3 guarantees and what the BlobStore contract relies on. Everything else
+// (routing, path and virtual-host style, XML, errors, paging) is s3rver's. Note that
+// s3rver checks the access key id of a request but not its SigV4 signature.
+//
+// 1. PutObject writes the body straight into the object's final file, so a listing or
+//    GET during the upload sees a partial object (S3: "never adds partial objects").
+//    Fixed: the body goes to a temporary file beside it (s3rver lists only files that
+//    end in its object suffix), and is renamed into place when complete.
+// 2. A ranged GET of an empty object answers 206 with Content-Length 1 and no body, and
+//    the client waits for a byte that never comes. Fixed: it is InvalidRange (416), as
+//    S3 answers.
+//
+// Not fixed, on purpose, because the store must cope with it: s3rver ignores
+// If-None-Match on PutObject and overwrites (see CreateOnlyMode in ./location.ts).
+//
+// Usage: node s3rver-main.ts DIRECTORY SERVICE_ENDPOINT; prints "listening on ADDRESS:PORT".
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+const require = createRequire(import.meta.url);
+
+interface StoredObject {
+  bucket: string;
+  key: string;
+  content: Readable | Buffer;
+  metadata: Record<string, unknown>;
+  range?: { start: number; end: number };
+}
+interface Store {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+  putMetadata(bucket: string, key: string, metadata: Record<string, unknown>, md5: string): Promise<void>;
+  getObject(
+    bucket: string,
+    key: string,
+    options?: { start?: number; end?: number },
+  ): Promise<StoredObject | null>;
+}
+type StoreClass = new (directory: string) => Store;
+interface Server {
+  store: Store;
+  context: { store: Store };
+  run(): Promise<{ address: string; port: number }>;
+}
+
+const FilesystemStore = require('s3rver/lib/stores/filesystem') as StoreClass;
+const S3Object = require('s3rver/lib/models/object') as new (
+  bucket: string,
+  key: string,
+  content: null,
+  metadata: Record<string, unknown>,
+) => StoredObject;
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => Server;
+
+class AtomicStore extends FilesystemStore {
+  async putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const temp = `${objectPath}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      const hash = createHash('md5');
+      let size = 0;
+      const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+      const measure = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(source, measure, createWriteStream(temp));
+      const md5 = hash.digest('hex');
+      await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+      await rename(temp, objectPath);
+      return { size, md5 };
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+  }
+
+  override async getObject(bucket: string, key: string, options?: { start?: number; end?: number }) {
+    if (options?.start !== undefined) {
+      const size = await stat(this.getResourcePath(bucket, key, 'object')).then(
+        (s) => s.size,
+        () => undefined,
+      );
+      if (size === 0) {
+        const empty = new S3Object(bucket, key, null, await this.getMetadata(bucket, key));
+        empty.range = { start: options.start, end: options.end ?? 0 };
+        return empty;
+      }
+    }
+    return super.getObject(bucket, key, options);
+  }
+}
+
+const [directory, serviceEndpoint] = process.argv.slice(2);
+const server = new S3rver({ directory, serviceEndpoint, address: '127.0.0.1', port: 0, silent: true });
+server.store = server.context.store = new AtomicStore(directory!);
+const { address, port } = await server.run();
+console.log(`listening on ${address}:${port}`);
