@@ -20,7 +20,10 @@ async function redeemLink(ctx: RequestContext): Promise<RouteResult> {
     throw new BadInputError('BAD_FIELD', 'code: the code of the login link');
   const session = newToken();
   const now = ctx.services.now();
-  const row = await redeemLoginLink(ctx.services.catalog, hashToken(code), hashToken(session), now);
+  const keys = [`link-ip:${ctx.request.socket.remoteAddress}`];
+  const row = await ctx.services.limits.guard(keys, now, () =>
+    redeemLoginLink(ctx.services.catalog, hashToken(code), hashToken(session), now),
+  );
   return { body: { token: session, expiresAt: new Date(row.expiresAt!).toISOString(), role: row.role } };
 }
 

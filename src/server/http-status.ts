@@ -39,6 +39,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
   RANGE_NOT_SATISFIABLE: 416,
 };
 
@@ -76,6 +77,7 @@ const MAKERS: Readonly<Record<ErrorKind, Make>> = {
 };
 
 function kindForStatus(status: number, code: string): ErrorKind {
+  if (code === 'RATE_LIMITED') return 'transient';
   if (STATUS_BY_CODE[code] !== undefined) return code === 'FORBIDDEN' ? 'auth' : 'bad-input';
   const kinds = Object.keys(STATUS_BY_KIND) as ErrorKind[];
   const kind = kinds.find((k) => STATUS_BY_KIND[k] === status);

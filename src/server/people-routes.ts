@@ -68,7 +68,11 @@ function caller(ctx: RequestContext): TokenRow {
 async function loginRoute(ctx: RequestContext): Promise<RouteResult> {
   const secret = newToken();
   const now = ctx.services.now();
-  const { user, token } = await login(ctx.services.catalog, parseLogin(ctx.body), hashToken(secret), now);
+  const input = parseLogin(ctx.body);
+  const keys = [`login-ip:${ctx.request.socket.remoteAddress}`, `login-user:${input.name}`];
+  const { user, token } = await ctx.services.limits.guard(keys, now, () =>
+    login(ctx.services.catalog, input, hashToken(secret), now),
+  );
   return {
     body: { token: secret, expiresAt: new Date(token.expiresAt!).toISOString(), user: userJson(user) },
   };

@@ -145,12 +145,16 @@ async function listServers(ctx: RequestContext): Promise<RouteResult> {
 async function registerByCredentials(ctx: RequestContext): Promise<RouteResult> {
   const input = fields(ctx.body, '{secret, publicKey, name}');
   const { services } = ctx;
-  const { server, vault, certPem } = await registerWithCredentials(
-    services.catalog,
-    services.regionStore,
-    services.ca,
-    { secret: input.secret, publicKey: input.publicKey, name: input.name },
-    services.now(),
+  const now = services.now();
+  const keys = [`register-ip:${ctx.request.socket.remoteAddress}`];
+  const { server, vault, certPem } = await services.limits.guard(keys, now, () =>
+    registerWithCredentials(
+      services.catalog,
+      services.regionStore,
+      services.ca,
+      { secret: input.secret, publicKey: input.publicKey, name: input.name },
+      now,
+    ),
   );
   return { status: 201, body: { server: serverJson(server), vault: vaultJson(vault), certificate: certPem } };
 }

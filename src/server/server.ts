@@ -13,6 +13,7 @@ import { errorBody, statusFor } from './http-status.ts';
 import { parseListen, urlFor } from './listen.ts';
 import { RequestMetrics, UNMATCHED } from './metrics.ts';
 import { OPS_TASKS } from './ops-tasks.ts';
+import { FailureLimiter, RateLimitedError } from './rate-limit.ts';
 import { regionStores } from './regions.ts';
 import { RETENTION_TASKS } from './retention-tasks.ts';
 import { MethodNotAllowedError, Router } from './router.ts';
@@ -73,6 +74,22 @@ function splitUrl(raw: string | undefined): { pathname: string; query: URLSearch
   return { pathname, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 
+/**
+ * On every answer: the server speaks only HTTPS (HSTS), nothing it sends may be sniffed
+ * into another type, framed by another site or loaded as a script or style from
+ * elsewhere, and no URL leaks through the Referer header.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Strict-Transport-Security': 'max-age=31536000',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy':
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
 function send(res: ServerResponse, status: number, result: RouteResult): void {
   const payload = !result.contentType
     ? JSON.stringify(result.body)
@@ -83,6 +100,7 @@ function send(res: ServerResponse, status: number, result: RouteResult): void {
   res.setHeader('Content-Type', result.contentType ?? 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(payload));
   res.setHeader('Cache-Control', 'no-store');
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
   res.end(payload);
 }
@@ -95,6 +113,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   const status = statusFor(err);
   if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
   if (err instanceof BodyTooLargeError && err.undrained) res.setHeader('Connection', 'close');
   send(res, status, { body: errorBody(err) });
 }
@@ -260,6 +279,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       regionStore: regionStores(boot.regions),
       ca: boot.ca,
       publicUrl: '',
+      limits: new FailureLimiter({ maxFailures: 10, windowMs: 15 * 60_000 }),
       now: options.now ?? Date.now,
       metricsText: () => metrics.text(),
     },

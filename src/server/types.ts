@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { BlobStore } from '../storage/index.ts';
 import type { Catalog, Role, ServerRow, TokenRow, VaultRow } from '../vault/catalog/index.ts';
+import type { FailureLimiter } from './rate-limit.ts';
 
 // The shapes the route table, the router and the handlers share.
 
@@ -49,6 +50,8 @@ export interface Services {
   ca: Authority;
   /** The URL agents reach this server at (written into vault credentials files). */
   publicUrl: string;
+  /** Failed sign-ins and registrations, per address and per name (guessing online is slow). */
+  limits: FailureLimiter;
   now: () => number;
   /** Prometheus text of the server's own counters (the /metrics route adds catalog gauges). */
   metricsText: () => string;
