@@ -87,22 +87,35 @@ function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
 }
 
-/** The names the certificate must cover: the listen host, localhost and 127.0.0.1. */
-export function serverNames(host: string) {
+/**
+ * The names the certificate must cover: the listen host, localhost, 127.0.0.1 and the
+ * public host agents use (one name in front of several instances, TLS passed through).
+ */
+export function serverNames(host: string, publicHost?: string) {
   const dnsNames = new Set(['localhost']);
   const ipAddresses = new Set(['127.0.0.1']);
+  if (publicHost) {
+    if (isIP(publicHost)) ipAddresses.add(publicHost);
+    else dnsNames.add(publicHost.toLowerCase());
+  }
   if (isWildcard(host)) dnsNames.add(hostname());
   else if (isIP(host)) ipAddresses.add(host);
   else dnsNames.add(host.toLowerCase());
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
-function certStillGood(certPem: string, ca: Authority, host: string, now: number): boolean {
+function certStillGood(
+  certPem: string,
+  ca: Authority,
+  host: string,
+  now: number,
+  publicHost?: string,
+): boolean {
   try {
     const cert = new X509Certificate(certPem);
     if (!cert.verify(new X509Certificate(ca.certPem).publicKey)) return false;
     if (Date.parse(cert.validTo) - now < RENEW_DAYS * DAY_MS) return false;
-    const names = serverNames(host);
+    const names = serverNames(host, publicHost);
     return (
       names.dnsNames.every((n) => cert.checkHost(n) !== undefined) &&
       names.ipAddresses.every((ip) => cert.checkIP(ip) !== undefined)
@@ -112,10 +125,16 @@ function certStillGood(certPem: string, ca: Authority, host: string, now: number
   }
 }
 
-async function loadOrIssueServerCert(files: DataFiles, ca: Authority, host: string, now: number) {
+async function loadOrIssueServerCert(
+  files: DataFiles,
+  ca: Authority,
+  host: string,
+  now: number,
+  publicHost?: string,
+) {
   const certPem = await readIfExists(files.serverCert);
   const keyPem = await readIfExists(files.serverKey);
-  if (certPem !== undefined && keyPem !== undefined && certStillGood(certPem, ca, host, now)) {
+  if (certPem !== undefined && keyPem !== undefined && certStillGood(certPem, ca, host, now, publicHost)) {
     await ensureMode(files.serverKey, 0o600);
     return { certPem, keyPem };
   }
@@ -126,7 +145,7 @@ async function loadOrIssueServerCert(files: DataFiles, ca: Authority, host: stri
     publicKey: privateKey,
     commonName: isWildcard(host) ? hostname() : host,
     usage: 'server',
-    ...serverNames(host),
+    ...serverNames(host, publicHost),
     validDays: SERVER_CERT_DAYS,
     now: new Date(now),
   });
@@ -177,6 +196,8 @@ export interface BootstrapOptions {
   regions: readonly Region[];
   /** postgres://… for a catalog several vault servers share; default the embedded SQLite file. */
   catalogUrl?: string;
+  /** The host name agents reach the server by, when it is not the listen host. */
+  publicHost?: string;
   now?: number;
 }
 
@@ -197,7 +218,7 @@ export async function bootstrap(options: BootstrapOptions): Promise<Bootstrapped
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   await ensureRegionDirs(regions);
   const ca = await loadOrCreateCa(files);
-  const tls = await loadOrIssueServerCert(files, ca, options.host, now);
+  const tls = await loadOrIssueServerCert(files, ca, options.host, now, options.publicHost);
   // Several vault servers share one PostgreSQL catalog; one server alone embeds SQLite.
   const catalog: Catalog = options.catalogUrl
     ? await PostgresCatalog.open(options.catalogUrl)

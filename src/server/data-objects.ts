@@ -1,6 +1,7 @@
 import { BadInputError, NotFoundError } from '../errors/index.ts';
 import { type BlobStore, MAX_NAME_LENGTH, validateObjectName } from '../storage/index.ts';
-import { repoPrefix, repoStore } from '../vault/layout.ts';
+import { agentRepoStore } from '../vault/geo/index.ts';
+import { repoPrefix } from '../vault/layout.ts';
 import type { AgentIdentity, RequestContext } from './types.ts';
 
 // What the agent data routes share: who the agent is, its repository, the object name
@@ -11,10 +12,13 @@ export function agentOf(ctx: RequestContext): AgentIdentity {
   return ctx.agent;
 }
 
-/** The agent's own repository: its prefix of its vault's region. */
+/**
+ * The agent's own repository: its prefix of its vault's region. Reads fall back to the
+ * vault's secondary region while the primary fails; writes go to the primary only.
+ */
 export function agentStore(ctx: RequestContext): BlobStore {
   const { vault, server } = agentOf(ctx);
-  return repoStore(ctx.services.regionStore(vault.region), vault.id, server.id);
+  return agentRepoStore(ctx.services.regionStore, vault, server.id, ctx.services.log);
 }
 
 /** How long a name may be in this agent's repository: the region takes the prefix too. */

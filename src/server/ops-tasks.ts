@@ -9,6 +9,8 @@ import type { BackgroundTask } from './background.ts';
 
 // Alert checks and webhook delivery. The checks raise only on change, so running them
 // often costs queries, not notifications; delivery runs often so alerts go out promptly.
+// Each runs on the one instance that holds its lease (background.ts); delivery also
+// claims each delivery in the catalog, so even a run beside a lost lease sends it once.
 
 const MINUTE = 60_000;
 

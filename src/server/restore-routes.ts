@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthError, isOffsiteError, NotFoundError } from '../errors/index.ts';
 import { type BlobStore, httpProtocol, validatePrefix } from '../storage/index.ts';
 import type { ServerRow } from '../vault/catalog/index.ts';
-import { repoStore } from '../vault/layout.ts';
+import { agentRepoStore } from '../vault/geo/index.ts';
 import { agentOf, objectName } from './data-objects.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { forbidden } from './http-status.ts';
@@ -101,7 +101,7 @@ async function asReaderOf(ctx: RequestContext, wants: string | undefined): Promi
   const { vault } = agentOf(ctx);
   const server = await namedServer(ctx);
   if (wants === undefined || !openToVault(wants)) {
-    const store = repoStore(ctx.services.regionStore(vault.region), vault.id, server.id);
+    const store = agentRepoStore(ctx.services.regionStore, vault, server.id, ctx.services.log);
     await requireRestoreAccess(ctx, server, store);
   }
   return { ...ctx, agent: { vault, server } };

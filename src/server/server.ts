@@ -9,6 +9,7 @@ import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { GEO_TASKS } from './geo-tasks.ts';
 import { errorBody, statusFor } from './http-status.ts';
 import { parseListen, urlFor } from './listen.ts';
 import { RequestMetrics, UNMATCHED } from './metrics.ts';
@@ -268,13 +269,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     host,
     regions: options.regions ?? [],
     ...(options.catalogUrl ? { catalogUrl: options.catalogUrl } : {}),
+    ...(options.publicUrl ? { publicHost: new URL(options.publicUrl).hostname.replace(/^\[|\]$/g, '') } : {}),
   });
   const metrics = new RequestMetrics();
   let closing = false;
+  const log = options.log ?? stderrLogger;
   const h: Handler = {
     router: new Router(routeTable()),
     services: {
       catalog: boot.catalog,
+      log,
       regions: boot.regions,
       regionStore: regionStores(boot.regions),
       ca: boot.ca,
@@ -284,7 +288,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metricsText: () => metrics.text(),
     },
     metrics,
-    log: options.log ?? stderrLogger,
+    log,
     isClosing: () => closing,
   };
   const server = tlsServer(boot, (req, res) => onRequest(h, req, res));
@@ -298,7 +302,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   h.services.publicUrl = options.publicUrl ?? urlFor(host, bound);
   const loginCode = newToken();
   await issueLoginLink(boot.catalog, hashToken(loginCode), h.services.now());
-  const tasks = [...RETENTION_TASKS, ...OPS_TASKS];
+  const tasks = [...RETENTION_TASKS, ...OPS_TASKS, ...GEO_TASKS];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {
     url: urlFor(host, bound),

@@ -53,6 +53,8 @@ export interface Services {
   /** Failed sign-ins and registrations, per address and per name (guessing online is slow). */
   limits: FailureLimiter;
   now: () => number;
+  /** The server's structured log (one JSON object per entry; never a secret). */
+  log: (entry: Record<string, unknown>) => void;
   /** Prometheus text of the server's own counters (the /metrics route adds catalog gauges). */
   metricsText: () => string;
 }

@@ -1,6 +1,7 @@
 import { BadInputError, NotFoundError } from '../errors/index.ts';
 import type { TokenRow, VaultRow } from '../vault/catalog/index.ts';
 import { DEFAULT_SOFT_DELETE_DAYS } from '../vault/catalog/index.ts';
+import { type ReplicationLag, regionHealth, replicationLag } from '../vault/geo/index.ts';
 import { saveVaultRecord } from '../vault/records.ts';
 import { forbidden } from './http-status.ts';
 import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
@@ -10,15 +11,29 @@ import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9-]{1,49}$/;
 const MAX_SOFT_DELETE_DAYS = 3650;
-const CREATE_FIELDS = new Set(['name', 'region', 'quotaBytes', 'softDeleteDays']);
+const CREATE_FIELDS = new Set(['name', 'region', 'quotaBytes', 'softDeleteDays', 'secondaryRegion']);
 
 export const VAULT_SCHEMA: Schema = {
   type: 'object',
-  required: ['id', 'name', 'region', 'quotaBytes', 'softDeleteDays', 'immutable', 'createdAt', 'deletedAt'],
+  required: [
+    'id',
+    'name',
+    'region',
+    'secondaryRegion',
+    'quotaBytes',
+    'softDeleteDays',
+    'immutable',
+    'createdAt',
+    'deletedAt',
+  ],
   properties: {
     id: { type: 'string', format: 'uuid' },
     name: { type: 'string' },
     region: { type: 'string' },
+    secondaryRegion: {
+      type: ['string', 'null'],
+      description: 'the region a copy is replicated to (reads fall back to it); null: none',
+    },
     quotaBytes: { type: ['integer', 'null'] },
     softDeleteDays: { type: 'integer' },
     immutable: { type: 'boolean' },
@@ -36,7 +51,49 @@ const CREATE_SCHEMA: Schema = {
     region: { type: 'string', description: 'one of the regions the server was started with' },
     quotaBytes: { type: ['integer', 'null'], minimum: 1 },
     softDeleteDays: { type: 'integer', minimum: 1, maximum: MAX_SOFT_DELETE_DAYS },
+    secondaryRegion: { type: 'string', description: 'another configured region, to keep a copy in' },
   },
+};
+
+const CHANGE_SCHEMA: Schema = {
+  type: 'object',
+  required: ['secondaryRegion'],
+  additionalProperties: false,
+  properties: {
+    secondaryRegion: {
+      type: ['string', 'null'],
+      description: 'another configured region to replicate to; null stops replicating',
+    },
+  },
+};
+
+const TIME_OR_NULL: Schema = { type: ['string', 'null'], format: 'date-time' };
+
+const REPLICATION_SCHEMA: Schema = {
+  type: ['object', 'null'],
+  description:
+    'null without a secondary region. Pending: what the last cycle could not copy plus the packs recorded since it listed (smaller objects written since are counted by the next cycle).',
+  properties: {
+    secondaryRegion: { type: 'string' },
+    checkedAt: { ...TIME_OR_NULL, description: 'when the last complete comparison listed the primary' },
+    lastRunAt: TIME_OR_NULL,
+    syncedAt: { ...TIME_OR_NULL, description: 'all the primary held then is in the secondary' },
+    pendingObjects: { type: 'integer' },
+    pendingBytes: { type: 'integer' },
+    oldestPendingAt: TIME_OR_NULL,
+    oldestPendingAgeSeconds: { type: ['integer', 'null'] },
+    lastRun: { type: ['object', 'null'] },
+    problems: { type: 'array', items: { type: 'string' } },
+    primaryUnreachableSince: {
+      ...TIME_OR_NULL,
+      description: "this server's view: since when reads of the region fail and go to the secondary",
+    },
+  },
+};
+
+const SHOW_SCHEMA: Schema = {
+  ...VAULT_SCHEMA,
+  properties: { ...(VAULT_SCHEMA.properties as Schema), replication: REPLICATION_SCHEMA },
 };
 
 export function vaultJson(vault: VaultRow) {
@@ -44,6 +101,7 @@ export function vaultJson(vault: VaultRow) {
     id: vault.id,
     name: vault.name,
     region: vault.region,
+    secondaryRegion: vault.secondaryRegion,
     quotaBytes: vault.quotaBytes,
     softDeleteDays: vault.softDeleteDays,
     immutable: vault.immutable,
@@ -56,35 +114,67 @@ function bad(field: string, rule: string): BadInputError {
   return new BadInputError('BAD_FIELD', `${field}: ${rule}`);
 }
 
-type CreateInput = { name: string; region: string; quotaBytes: number | null; softDeleteDays: number };
+type CreateInput = {
+  name: string;
+  region: string;
+  quotaBytes: number | null;
+  softDeleteDays: number;
+  secondaryRegion: string | null;
+};
 
 function positiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= max;
 }
 
-/** Soft delete cannot be turned off at creation: that is a destructive change of its own. */
-function parseCreate(body: unknown, regions: readonly string[]): CreateInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadInputError('BAD_BODY', 'send a JSON object {name, region, quotaBytes?, softDeleteDays?}');
-  }
-  const input = body as Record<string, unknown>;
-  const unknown = Object.keys(input).filter((k) => !CREATE_FIELDS.has(k));
-  if (unknown.length > 0) throw bad(unknown[0]!, 'unknown field');
-  const { name, region, quotaBytes = null, softDeleteDays = DEFAULT_SOFT_DELETE_DAYS } = input;
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw bad('name', '2 to 50 letters, digits and hyphens, starting with a letter or digit');
-  }
-  if (typeof region !== 'string') throw bad('region', `must be one of ${regions.join(', ')}`);
-  if (!regions.includes(region)) {
-    throw new BadInputError('UNKNOWN_REGION', `the server has no region "${region}"`, {
+function knownRegion(field: string, value: unknown, regions: readonly string[]): string {
+  if (typeof value !== 'string') throw bad(field, `must be one of ${regions.join(', ')}`);
+  if (!regions.includes(value)) {
+    throw new BadInputError('UNKNOWN_REGION', `the server has no region "${value}"`, {
       hint: `use one of ${regions.join(', ')}`,
     });
   }
+  return value;
+}
+
+/** null, or a configured region other than the vault's own. */
+function secondaryRegionOf(value: unknown, region: string, regions: readonly string[]): string | null {
+  if (value === null) return null;
+  const secondary = knownRegion('secondaryRegion', value, regions);
+  if (secondary === region) {
+    throw new BadInputError(
+      'SECONDARY_IS_PRIMARY',
+      `region "${region}" cannot be its own vault's secondary`,
+      {
+        hint: `give another region than "${region}": the copy must survive losing the vault's region`,
+      },
+    );
+  }
+  return secondary;
+}
+
+function bodyObject(body: unknown, shape: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new BadInputError('BAD_BODY', `send a JSON object ${shape}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** Soft delete cannot be turned off at creation: that is a destructive change of its own. */
+function parseCreate(body: unknown, regions: readonly string[]): CreateInput {
+  const input = bodyObject(body, '{name, region, quotaBytes?, softDeleteDays?, secondaryRegion?}');
+  const unknown = Object.keys(input).filter((k) => !CREATE_FIELDS.has(k));
+  if (unknown.length > 0) throw bad(unknown[0]!, 'unknown field');
+  const { name, quotaBytes = null, softDeleteDays = DEFAULT_SOFT_DELETE_DAYS } = input;
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw bad('name', '2 to 50 letters, digits and hyphens, starting with a letter or digit');
+  }
+  const region = knownRegion('region', input.region, regions);
+  const secondaryRegion = secondaryRegionOf(input.secondaryRegion ?? null, region, regions);
   if (quotaBytes !== null && !positiveInteger(quotaBytes)) throw bad('quotaBytes', 'a positive whole number');
   if (!positiveInteger(softDeleteDays, MAX_SOFT_DELETE_DAYS)) {
     throw bad('softDeleteDays', `a whole number from 1 to ${MAX_SOFT_DELETE_DAYS}`);
   }
-  return { name, region, quotaBytes, softDeleteDays };
+  return { name, region, quotaBytes, softDeleteDays, secondaryRegion };
 }
 
 /** A token scoped to one vault sees that vault only; another vault is "not found" to it. */
@@ -119,8 +209,53 @@ async function listVaults(ctx: RequestContext): Promise<RouteResult> {
   return { body: { vaults: vaults.filter((v) => scope === null || v.id === scope).map(vaultJson) } };
 }
 
+function iso(time: number | null): string | null {
+  return time === null ? null : new Date(time).toISOString();
+}
+
+function replicationJson(lag: ReplicationLag, now: number, primaryDownSince: number | null) {
+  return {
+    secondaryRegion: lag.secondaryRegion,
+    checkedAt: iso(lag.checkedAt),
+    lastRunAt: iso(lag.lastRunAt),
+    syncedAt: iso(lag.syncedAt),
+    pendingObjects: lag.pendingObjects,
+    pendingBytes: lag.pendingBytes,
+    oldestPendingAt: iso(lag.oldestPendingAt),
+    oldestPendingAgeSeconds:
+      lag.oldestPendingAt === null ? null : Math.max(0, Math.round((now - lag.oldestPendingAt) / 1000)),
+    lastRun: lag.lastRun,
+    problems: lag.problems,
+    primaryUnreachableSince: iso(primaryDownSince),
+  };
+}
+
+/** Since when this server finds the vault's region down (null: up, or not a region it has). */
+function primaryDownSince(ctx: RequestContext, vault: VaultRow): number | null {
+  if (!ctx.services.regions.some((r) => r.name === vault.region)) return null;
+  return regionHealth(ctx.services.regionStore(vault.region)).downSince;
+}
+
 async function showVault(ctx: RequestContext): Promise<RouteResult> {
-  return { body: vaultJson(await visibleVault(ctx)) };
+  const vault = await visibleVault(ctx);
+  const lag = await replicationLag(ctx.services.catalog, vault);
+  const replication = lag && replicationJson(lag, ctx.services.now(), primaryDownSince(ctx, vault));
+  return { body: { ...vaultJson(vault), replication } };
+}
+
+/** Only the secondary region changes here (owner): it starts or stops replication. */
+async function changeVault(ctx: RequestContext): Promise<RouteResult> {
+  const vault = await visibleVault(ctx);
+  const input = bodyObject(ctx.body, '{secondaryRegion}');
+  const unknown = Object.keys(input).filter((k) => k !== 'secondaryRegion');
+  if (unknown.length > 0) throw bad(unknown[0]!, 'unknown field');
+  if (!('secondaryRegion' in input)) throw bad('secondaryRegion', 'give a region, or null for none');
+  const regions = ctx.services.regions.map((r) => r.name);
+  const secondaryRegion = secondaryRegionOf(input.secondaryRegion, vault.region, regions);
+  const now = ctx.services.now();
+  const changed = await ctx.services.catalog.updateVault(vault.id, { secondaryRegion });
+  await saveVaultRecord(ctx.services.regionStore(changed.region), changed, now);
+  return { body: vaultJson(changed) };
 }
 
 async function deleteVault(ctx: RequestContext): Promise<RouteResult> {
@@ -166,10 +301,24 @@ export const VAULT_ROUTES: readonly Route[] = [
     auth: 'token',
     minRole: 'reader',
     bodyLimit: 0,
-    summary: 'Show one vault (soft-deleted ones too, with deletedAt set)',
+    summary:
+      'Show one vault (soft-deleted ones too, with deletedAt set), with the lag of its copy in the secondary region',
     tag: 'vaults',
-    response: { status: 200, schema: VAULT_SCHEMA },
+    response: { status: 200, schema: SHOW_SCHEMA },
     handler: showVault,
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/vaults/:name',
+    auth: 'token',
+    minRole: 'owner',
+    bodyLimit: 16 * KIB,
+    summary:
+      'Set or clear the secondary region of a vault (another configured region: 400 SECONDARY_IS_PRIMARY, UNKNOWN_REGION)',
+    tag: 'vaults',
+    requestBody: CHANGE_SCHEMA,
+    response: { status: 200, schema: VAULT_SCHEMA },
+    handler: changeVault,
   },
   {
     method: 'DELETE',

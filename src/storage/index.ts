@@ -19,6 +19,10 @@ export { parseRegionUrl, type RegionUrl } from './region-url.ts';
 export type { BlobStore, ByteRange, ListedObject, ObjectInfo } from './types.ts';
 export {
   FAULT_KINDS,
+  type FallbackEvent,
+  type FallbackOp,
+  type FallbackOptions,
+  FallbackStore,
   type FaultKind,
   type FaultOp,
   type FaultOptions,
@@ -27,6 +31,7 @@ export {
   type LimitOptions,
   LimitStore,
   PrefixStore,
+  PrimaryHealth,
   type RetryOptions,
   RetryStore,
   type ThrottleOptions,

@@ -72,7 +72,7 @@ async function restoreVaults(catalog: Catalog, store: BlobStore, found: Found, r
   for (const name of found.vaults.values()) {
     const { vault } = await readJson<VaultRecord>(store, name);
     if (known.has(vault.id)) continue;
-    await catalog.createVault({ ...vault });
+    await catalog.createVault({ ...vault, secondaryRegion: vault.secondaryRegion ?? null });
     if (vault.deletedAt !== null) await catalog.deleteVault(vault.id, vault.deletedAt);
     report.vaults++;
   }

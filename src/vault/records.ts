@@ -16,7 +16,11 @@ import {
 
 export interface VaultRecord {
   version: 1;
-  vault: Omit<VaultRow, 'policy'> & { policy: JsonObject | null };
+  vault: Omit<VaultRow, 'policy' | 'secondaryRegion'> & {
+    policy: JsonObject | null;
+    /** Absent from records written before vaults had secondary regions. */
+    secondaryRegion?: string | null;
+  };
 }
 
 export interface ServerRecord {

@@ -18,6 +18,7 @@ export const serverCommand: Command = {
     listen: { type: 'string' },
     region: { type: 'string', multiple: true },
     catalog: { type: 'string' },
+    'public-url': { type: 'string' },
   },
   optionHelp: [
     ['--data DIR', 'the server data folder (created if missing)'],
@@ -39,6 +40,7 @@ export const serverCommand: Command = {
       listen: str(ctx.values, 'listen') ?? '127.0.0.1:8443',
       regions: list(ctx.values, 'region').map(parseRegion),
       catalogUrl: str(ctx.values, 'catalog') ?? ctx.env.OFFSITE_CATALOG,
+      publicUrl: str(ctx.values, 'public-url'),
     });
     const regions = server.regions.map((r) => `${r.name}=${r.url}`);
     ctx.out.data({

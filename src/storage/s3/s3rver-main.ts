@@ -6,8 +6,10 @@
 //
 // 1. PutObject writes the body straight into the object's final file, so a listing or
 //    GET during the upload sees a partial object (S3: "never adds partial objects").
-//    Fixed: the body goes to a temporary file beside it (s3rver lists only files that
-//    end in its object suffix), and is renamed into place when complete.
+//    Fixed: the body goes to a temporary file in a folder beside s3rver's directory (not
+//    inside a bucket: s3rver's listing stats every file it reads from a folder, and a
+//    temporary file renamed away in between made it answer 500), and is renamed into
+//    place when complete.
 // 2. A ranged GET of an empty object answers 206 with Content-Length 1 and no body, and
 //    the client waits for a byte that never comes. Fixed: it is InvalidRange (416), as
 //    S3 answers.
@@ -60,10 +62,18 @@ const S3Object = require('s3rver/lib/models/object') as new (
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => Server;
 
 class AtomicStore extends FilesystemStore {
+  readonly uploads: string;
+
+  constructor(directory: string) {
+    super(directory);
+    this.uploads = `${directory.replace(/\/+$/, '')}.uploads`;
+  }
+
   async putObject(object: StoredObject): Promise<{ size: number; md5: string }> {
     const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
     await mkdir(dirname(objectPath), { recursive: true });
-    const temp = `${objectPath}.${randomBytes(4).toString('hex')}.tmp`;
+    await mkdir(this.uploads, { recursive: true });
+    const temp = `${this.uploads}/${randomBytes(8).toString('hex')}.tmp`;
     try {
       const hash = createHash('md5');
       let size = 0;

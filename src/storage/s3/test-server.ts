@@ -77,6 +77,8 @@ export async function startS3rver(): Promise<S3rver> {
         await exited;
       }
       await rm(directory, { recursive: true, force: true });
+      // s3rver-main.ts keeps uploads in progress in a folder beside the directory.
+      await rm(`${directory}.uploads`, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,13 @@
 // and adds one concern (retry, concurrency limit, fault injection). Imports only
 // src/errors, src/util and the storage contract one folder up.
 
+export {
+  type FallbackEvent,
+  type FallbackOp,
+  type FallbackOptions,
+  FallbackStore,
+  PrimaryHealth,
+} from './fallback.ts';
 export { FAULT_KINDS, type FaultKind, type FaultOp, type FaultOptions, FaultStore } from './faults.ts';
 export { type LimitOptions, LimitStore } from './limit.ts';
 export { PrefixStore } from './prefix.ts';

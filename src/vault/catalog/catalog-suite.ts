@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe } from 'node:test';
 import { certificateCases, credentialsCases, serverCases } from './suite/access.ts';
 import type { Context } from './suite/context.ts';
+import { leaseCases } from './suite/leases.ts';
 import { alertCases, jobCases } from './suite/operations.ts';
 import { packCases, pointCases } from './suite/packs.ts';
 import { tokenCases, usageCases, userCases } from './suite/people.ts';
+import { replicationCases } from './suite/replication.ts';
 import { transactionCases } from './suite/transactions.ts';
 import { vaultCases } from './suite/vaults.ts';
 import { deliveryCases, webhookCases } from './suite/webhooks.ts';
@@ -45,6 +47,8 @@ export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
     describe('usage history', () => usageCases(ctx));
     describe('webhooks', () => webhookCases(ctx));
     describe('webhook deliveries', () => deliveryCases(ctx));
+    describe('replication status', () => replicationCases(ctx));
+    describe('leases', () => leaseCases(ctx));
     describe('transactions', () => transactionCases(ctx));
   });
 }

@@ -7,6 +7,7 @@
 // imports only from src/errors, src/util and the `pg` package.
 
 export * as bitmap from './bitmap.ts';
+export { DEFAULT_LEASE_MS, HeldLease, type LeaseClaim, type LeaseEvents, withLease } from './lease.ts';
 export { MIGRATIONS, type Migration, pendingMigrations } from './migrations.ts';
 export { PostgresCatalog, type PostgresCatalogOptions } from './postgres/index.ts';
 export { SqliteCatalog, type SqliteCatalogOptions } from './sqlite.ts';

@@ -195,9 +195,46 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_a
 CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
 `;
 
+// A vault may keep a copy in a secondary region; where that copy stands is kept per
+// vault as its last replication cycle found it (the lag the vault reports adds the packs
+// recorded since). A missing row means no cycle has run for that secondary yet.
+const SECONDARY_REGIONS = `
+ALTER TABLE vaults ADD COLUMN secondary_region TEXT;
+
+CREATE TABLE replication_status (
+  vault_id TEXT PRIMARY KEY REFERENCES vaults (id),
+  secondary_region TEXT NOT NULL,
+  listed_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL,
+  copied_objects BIGINT NOT NULL,
+  copied_bytes BIGINT NOT NULL,
+  deleted_objects BIGINT NOT NULL,
+  pending_objects BIGINT NOT NULL,
+  pending_bytes BIGINT NOT NULL,
+  oldest_pending_at BIGINT,
+  synced_at BIGINT,
+  problems TEXT NOT NULL
+);
+`;
+
+// Several vault servers share one catalog: a lease names who does a piece of work (a
+// background task, retention of one server's points) until when. A row stays after it
+// runs out, so generation keeps counting the takes.
+const LEASES = `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  acquired_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  generation BIGINT NOT NULL
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
   { version: 2, name: 'token owners, skipped counts, webhooks', sql: PEOPLE_AND_WEBHOOKS },
+  { version: 3, name: 'secondary regions, replication status', sql: SECONDARY_REGIONS },
+  { version: 4, name: 'leases', sql: LEASES },
 ];
 
 /**

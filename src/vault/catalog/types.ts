@@ -3,8 +3,10 @@
 // milliseconds since the epoch, sizes are byte counts. Times are always arguments, never
 // read from a clock here, so the service decides what "now" is and tests control it.
 
+import type { LeaseRow } from './lease-types.ts';
 import type { DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from './webhook-types.ts';
 
+export * from './lease-types.ts';
 export * from './webhook-types.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -42,6 +44,8 @@ export interface VaultRow {
   policy: JsonObject | null;
   createdAt: number;
   deletedAt: number | null;
+  /** The region a copy of the vault is replicated to (geo-redundancy); null: none. */
+  secondaryRegion: string | null;
 }
 
 export interface NewVault {
@@ -54,6 +58,8 @@ export interface NewVault {
   immutable?: boolean;
   policy?: JsonObject | null;
   createdAt: number;
+  /** The catalog checks only that it is a name unlike `region`; the service checks it is configured. */
+  secondaryRegion?: string | null;
 }
 
 /** Only the fields present are changed. */
@@ -62,6 +68,36 @@ export interface VaultChanges {
   softDeleteDays?: number;
   policy?: JsonObject | null;
   immutable?: boolean;
+  /** null: no secondary any more. */
+  secondaryRegion?: string | null;
+}
+
+/** Where the copy of a vault in its secondary region stood after the last replication cycle. */
+export interface ReplicationStatusRow {
+  vaultId: string;
+  /** The secondary the row is about: a row for another region than the vault's is out of date. */
+  secondaryRegion: string;
+  /** When the cycle started listing: what the primary held then was compared. */
+  listedAt: number;
+  finishedAt: number;
+  copiedObjects: number;
+  copiedBytes: number;
+  deletedObjects: number;
+  /** What the cycle found missing from the secondary and could not copy (see problems). */
+  pendingObjects: number;
+  pendingBytes: number;
+  /** When the oldest of those was written (a pack) or first found missing; null when none. */
+  oldestPendingAt: number | null;
+  /** listedAt of the newest cycle that left nothing pending: all the primary held then is copied. */
+  syncedAt: number | null;
+  problems: string[];
+}
+
+/** Packs counted together: how many, their bytes, and when the oldest was recorded (null: none). */
+export interface PackTally {
+  count: number;
+  bytes: number;
+  oldestAt: number | null;
 }
 
 /** A vault credentials file, known by the hash of its secret only. */
@@ -324,6 +360,10 @@ export interface Catalog {
   updateVault(id: string, changes: VaultChanges): Promise<VaultRow>;
   /** Soft delete; deleting again keeps the first time. */
   deleteVault(id: string, at: number): Promise<VaultRow>;
+  /** undefined until a replication cycle saved one for the vault. */
+  findReplicationStatus(vaultId: string): Promise<ReplicationStatusRow | undefined>;
+  /** Replaces the vault's row. */
+  saveReplicationStatus(status: ReplicationStatusRow): Promise<ReplicationStatusRow>;
 
   /** Supersedes every earlier credentials file of the vault. */
   issueCredentials(input: NewCredentials): Promise<CredentialsRow>;
@@ -356,6 +396,8 @@ export interface Catalog {
   markPacksDeleted(serverId: string, seqs: readonly number[], at: number): Promise<number>;
   /** Bytes of the vault's packs that are not deleted (condemned ones still count). */
   vaultPackBytes(vaultId: string): Promise<number>;
+  /** The vault's packs that are not deleted and were recorded at or after `since`. */
+  packsRecordedSince(vaultId: string, since: number): Promise<PackTally>;
 
   /** Refuses references to packs never recorded or already deleted. */
   commitPoint(input: NewPoint): Promise<PointRow>;
@@ -426,6 +468,18 @@ export interface Catalog {
   recordUsage(input: UsageRow): Promise<UsageRow>;
   /** Days fromDay..toDay inclusive, oldest first, vault totals before servers. */
   listUsage(vaultId: string, fromDay: string, toDay: string, options?: UsageListOptions): Promise<UsageRow[]>;
+
+  /**
+   * Takes the lease `name` for `holder` until `until` when it is free, has run out at
+   * `now`, or is the holder's already (a renewal). Returns the lease as it stands after
+   * the call: the caller has it only if its holder is the caller. Atomic, so of several
+   * takers at once exactly one gets it.
+   */
+  takeLease(name: string, holder: string, now: number, until: number): Promise<LeaseRow>;
+  /** Ends the holder's lease at `at`; false when it was not theirs or had run out. */
+  releaseLease(name: string, holder: string, at: number): Promise<boolean>;
+  /** Every lease ever taken (held or run out), by name. */
+  listLeases(): Promise<LeaseRow[]>;
 
   /**
    * Runs fn atomically: everything it did through `tx` is kept if it resolves and undone

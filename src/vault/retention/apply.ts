@@ -1,16 +1,17 @@
 import type { BlobStore } from '../../storage/index.ts';
-import type { Catalog, PointRow, ServerRow, VaultRow } from '../catalog/index.ts';
+import type { Catalog, HeldLease, PointRow, ServerRow, VaultRow } from '../catalog/index.ts';
 import { repoStore } from '../layout.ts';
 import { storedPolicy, type VaultPolicy } from '../policy.ts';
 import { saveSoftDeleteRecord } from '../records.ts';
 import { expiredPoints } from './expire.ts';
+import { withPointsLock } from './lock.ts';
 import { heldPoints, pointRecords, removePointRecords } from './records.ts';
-import { serialized } from './serialize.ts';
 
 // Retention of one vault (DESIGN.md §2.3, §4): points the policy lets go are
 // soft-deleted, and points soft-deleted for the vault's softDeleteDays are deleted for
 // good — their snapshot object first, then the catalog, then their records. Without a
-// policy nothing expires; soft-deleted points still run out.
+// policy nothing expires; soft-deleted points still run out. Each server's points are
+// worked on under its points lock (./lock.ts), which undelete takes too.
 
 export const DAY_MS = 86_400_000;
 
@@ -39,10 +40,10 @@ export async function applyRetention(
   // A stored policy that no longer validates expires nothing; soft-deleted points still run out.
   const policy = storedPolicy(vault.policy);
   for (const server of await catalog.listServers(vault.id)) {
-    await serialized(vault.id, async () => {
+    await withPointsLock(catalog, server.id, 'retention', now, async (lock) => {
       const records = await pointRecords(region, vault.id, server.id);
       if (policy) await expireServer(scope, server, policy, records);
-      await purgeServer(scope, server, records);
+      await purgeServer(scope, server, records, lock);
     });
   }
   return scope.outcome;
@@ -69,7 +70,12 @@ function isDue(point: PointRow, vault: VaultRow, now: number): boolean {
   return point.softDeletedAt !== null && now - point.softDeletedAt >= vault.softDeleteDays * DAY_MS;
 }
 
-async function purgeServer(s: Scope, server: ServerRow, records: ReadonlyMap<string, string[]>) {
+async function purgeServer(
+  s: Scope,
+  server: ServerRow,
+  records: ReadonlyMap<string, string[]>,
+  lock: HeldLease,
+) {
   const repo = repoStore(s.region, s.vault.id, server.id);
   for (const point of await s.catalog.listPoints(server.id, { state: 'soft-deleted' })) {
     if (!isDue(point, s.vault, s.now)) {
@@ -79,6 +85,8 @@ async function purgeServer(s: Scope, server: ServerRow, records: ReadonlyMap<str
       }
       continue;
     }
+    // Still ours (a run that stalled past its lease stops here), so no undelete is midway.
+    await lock.confirm();
     await repo.delete(`snapshots/${point.snapshotName}`);
     const deleted = await s.catalog.markPointDeleted(point.id, s.now);
     await removePointRecords(s.region, deleted);

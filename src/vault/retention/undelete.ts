@@ -2,13 +2,15 @@ import { ConflictError, NotFoundError } from '../../errors/index.ts';
 import type { BlobStore } from '../../storage/index.ts';
 import type { Catalog, PointRow, VaultRow } from '../catalog/index.ts';
 import { pointSoftDeleteName, repoStore } from '../layout.ts';
+import { withPointsLock } from './lock.ts';
 import { saveHold } from './records.ts';
-import { serialized } from './serialize.ts';
 
 /**
  * Brings a soft-deleted point back. Storage first (a hold, so retention does not expire
  * it again at once, then the soft-delete record goes), the catalog last. The point is held
- * for the vault's soft-delete days (at least one), then retention counts it again.
+ * for the vault's soft-delete days (at least one), then retention counts it again. Runs
+ * under the server's points lock, so no retention run on any instance works on the same
+ * points meanwhile (POINTS_BUSY, 503, when one holds it too long).
  */
 export async function undeletePoint(
   catalog: Catalog,
@@ -18,7 +20,7 @@ export async function undeletePoint(
   now: number,
 ): Promise<PointRow> {
   const found = await findPoint(catalog, vault, pointId);
-  return serialized(vault.id, async () => {
+  return withPointsLock(catalog, found.serverId, 'undelete', now, async () => {
     const point = await catalog.getPoint(found.id);
     if (point.deletedAt !== null) throw gone(point);
     if (point.softDeletedAt === null) return point;

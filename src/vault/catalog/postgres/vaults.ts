@@ -8,7 +8,7 @@ const COLUMNS = shared.VAULT_COLUMNS;
 
 export async function createVault(db: Db, input: NewVault): Promise<VaultRow> {
   const values = shared.newVaultValues(input);
-  const sql = `INSERT INTO vaults (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL) RETURNING ${COLUMNS}`;
+  const sql = `INSERT INTO vaults (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9) RETURNING ${COLUMNS}`;
   return shared.toVault(
     await onDuplicate(
       async () => (await db.get(sql, ...values))!,
@@ -50,8 +50,8 @@ export async function updateVault(db: Db, id: string, changes: VaultChanges): Pr
   return db.atomic(async (db) => {
     const values = shared.changedVaultValues(await getLiveVault(db, id), changes);
     const row = await db.get(
-      `UPDATE vaults SET quota_bytes = $1, soft_delete_days = $2, immutable = $3, policy = $4
-       WHERE id = $5 RETURNING ${COLUMNS}`,
+      `UPDATE vaults SET quota_bytes = $1, soft_delete_days = $2, immutable = $3, policy = $4,
+       secondary_region = $5 WHERE id = $6 RETURNING ${COLUMNS}`,
       ...values,
       id,
     );

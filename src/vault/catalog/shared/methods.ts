@@ -7,6 +7,7 @@ import type {
   JobChanges,
   JobListOptions,
   JobRow,
+  LeaseRow,
   NewAlert,
   NewCertificate,
   NewCredentials,
@@ -19,9 +20,11 @@ import type {
   NewVault,
   NewWebhook,
   PackRow,
+  PackTally,
   PointListOptions,
   PointRow,
   RaisedAlert,
+  ReplicationStatusRow,
   ServerCertificate,
   ServerRow,
   TokenRow,
@@ -77,6 +80,12 @@ export abstract class CatalogMethods implements Catalog {
   }
   deleteVault(id: string, at: number): Promise<VaultRow> {
     return this.call('deleteVault', id, at);
+  }
+  findReplicationStatus(vaultId: string): Promise<ReplicationStatusRow | undefined> {
+    return this.call('findReplicationStatus', vaultId);
+  }
+  saveReplicationStatus(status: ReplicationStatusRow): Promise<ReplicationStatusRow> {
+    return this.call('saveReplicationStatus', status);
   }
 
   issueCredentials(input: NewCredentials): Promise<CredentialsRow> {
@@ -138,6 +147,9 @@ export abstract class CatalogMethods implements Catalog {
   }
   vaultPackBytes(vaultId: string): Promise<number> {
     return this.call('vaultPackBytes', vaultId);
+  }
+  packsRecordedSince(vaultId: string, since: number): Promise<PackTally> {
+    return this.call('packsRecordedSince', vaultId, since);
   }
 
   commitPoint(input: NewPoint): Promise<PointRow> {
@@ -263,5 +275,15 @@ export abstract class CatalogMethods implements Catalog {
     options?: UsageListOptions,
   ): Promise<UsageRow[]> {
     return this.call('listUsage', vaultId, fromDay, toDay, options);
+  }
+
+  takeLease(name: string, holder: string, now: number, until: number): Promise<LeaseRow> {
+    return this.call('takeLease', name, holder, now, until);
+  }
+  releaseLease(name: string, holder: string, at: number): Promise<boolean> {
+    return this.call('releaseLease', name, holder, at);
+  }
+  listLeases(): Promise<LeaseRow[]> {
+    return this.call('listLeases');
   }
 }

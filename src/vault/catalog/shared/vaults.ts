@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError } from '../../../errors/index.ts';
+import { BadInputError, ConflictError, NotFoundError } from '../../../errors/index.ts';
 import type { NewVault, VaultChanges, VaultRow } from '../types.ts';
 import { DEFAULT_SOFT_DELETE_DAYS } from '../types.ts';
 import * as check from '../validate.ts';
@@ -8,7 +8,7 @@ import { num, optNum, optStr, type Row, str } from './columns.ts';
 // the errors of its operations. The SQL that reads and writes it is each backend's own.
 
 export const VAULT_COLUMNS =
-  'id, name, region, quota_bytes, soft_delete_days, immutable, policy, created_at, deleted_at';
+  'id, name, region, quota_bytes, soft_delete_days, immutable, policy, created_at, deleted_at, secondary_region';
 
 export function toVault(row: Row): VaultRow {
   const policy = optStr(row, 'policy');
@@ -22,31 +22,48 @@ export function toVault(row: Row): VaultRow {
     policy: policy === null ? null : check.parseObject(policy),
     createdAt: num(row, 'created_at'),
     deletedAt: optNum(row, 'deleted_at'),
+    secondaryRegion: optStr(row, 'secondary_region'),
   };
 }
 
-/** The checked values of a new vault, in VAULT_COLUMNS order up to created_at. */
+/** A secondary region is another region than the vault's own (or null: none). */
+function secondaryRegion(value: unknown, region: string): string | null {
+  if (value === null) return null;
+  const secondary = check.text('secondaryRegion', value);
+  if (secondary === region) {
+    throw new BadInputError('BAD_FIELD', 'secondaryRegion: must differ from the region of the vault');
+  }
+  return secondary;
+}
+
+/** The checked values of a new vault, in VAULT_COLUMNS order (deleted_at left out: null). */
 export function newVaultValues(input: NewVault) {
   const name = check.text('name', input.name);
+  const region = check.text('region', input.region);
   return [
     check.idOrNew(input.id),
     name,
-    check.text('region', input.region),
+    region,
     check.quota(input.quotaBytes ?? null),
     check.softDeleteDays(input.softDeleteDays ?? DEFAULT_SOFT_DELETE_DAYS),
     check.boolean('immutable', input.immutable ?? false) ? 1 : 0,
     check.optionalJsonObject('policy', input.policy ?? null),
     check.whole('createdAt', input.createdAt),
+    secondaryRegion(input.secondaryRegion ?? null, region),
   ] as const;
 }
 
-/** quota_bytes, soft_delete_days, immutable and policy after the changes, checked. */
+/** quota_bytes, soft_delete_days, immutable, policy and secondary_region after the changes, checked. */
 export function changedVaultValues(vault: VaultRow, changes: VaultChanges) {
   return [
     check.quota(changes.quotaBytes === undefined ? vault.quotaBytes : changes.quotaBytes),
     check.softDeleteDays(changes.softDeleteDays ?? vault.softDeleteDays),
     check.boolean('immutable', changes.immutable ?? vault.immutable) ? 1 : 0,
     check.optionalJsonObject('policy', changes.policy === undefined ? vault.policy : changes.policy),
+    secondaryRegion(
+      changes.secondaryRegion === undefined ? vault.secondaryRegion : changes.secondaryRegion,
+      vault.region,
+    ),
   ] as const;
 }
 

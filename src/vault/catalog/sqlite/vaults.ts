@@ -7,7 +7,7 @@ const COLUMNS = shared.VAULT_COLUMNS;
 
 export function createVault(db: Db, input: NewVault): VaultRow {
   const values = shared.newVaultValues(input);
-  const sql = `INSERT INTO vaults (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL) RETURNING ${COLUMNS}`;
+  const sql = `INSERT INTO vaults (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) RETURNING ${COLUMNS}`;
   return shared.toVault(
     onDuplicate(
       () => db.get(sql, ...values)!,
@@ -47,8 +47,8 @@ export function updateVault(db: Db, id: string, changes: VaultChanges): VaultRow
   return db.atomic(() => {
     const values = shared.changedVaultValues(getLiveVault(db, id), changes);
     const row = db.get(
-      `UPDATE vaults SET quota_bytes = ?, soft_delete_days = ?, immutable = ?, policy = ?
-       WHERE id = ? RETURNING ${COLUMNS}`,
+      `UPDATE vaults SET quota_bytes = ?, soft_delete_days = ?, immutable = ?, policy = ?,
+       secondary_region = ? WHERE id = ? RETURNING ${COLUMNS}`,
       ...values,
       id,
     );

@@ -17,6 +17,7 @@ export function vaultCases(ctx: Context): void {
       policy: null,
       createdAt: T0,
       deletedAt: null,
+      secondaryRegion: null,
     });
     assert.deepEqual(await ctx.catalog.getVault(vault.id), vault);
     assert.deepEqual(await ctx.catalog.getVaultByName('main'), vault);
@@ -117,6 +118,32 @@ export function vaultCases(ctx: Context): void {
     assert.equal(cleared.quotaBytes, null);
     assert.equal(cleared.policy, null);
     assert.equal(cleared.immutable, true);
+    assert.deepEqual(await ctx.catalog.getVault(vault.id), cleared);
+  });
+
+  it("keeps a secondary region unlike the vault's own, changes it and clears it", async () => {
+    const vault = await ctx.catalog.createVault({
+      name: 'geo',
+      region: 'eu-north',
+      secondaryRegion: 'eu-west',
+      createdAt: T0,
+    });
+    assert.equal(vault.secondaryRegion, 'eu-west');
+    await rejectsWith(
+      ctx.catalog.createVault({ name: 'same', region: 'r', secondaryRegion: 'r', createdAt: T0 }),
+      'bad-input',
+      'BAD_FIELD',
+    );
+    await rejectsWith(
+      ctx.catalog.updateVault(vault.id, { secondaryRegion: 'eu-north' }),
+      'bad-input',
+      'BAD_FIELD',
+    );
+    const moved = await ctx.catalog.updateVault(vault.id, { secondaryRegion: 'us-east' });
+    assert.deepEqual(moved, { ...vault, secondaryRegion: 'us-east' });
+    assert.equal((await ctx.catalog.updateVault(vault.id, { quotaBytes: 5 })).secondaryRegion, 'us-east');
+    const cleared = await ctx.catalog.updateVault(vault.id, { secondaryRegion: null });
+    assert.equal(cleared.secondaryRegion, null);
     assert.deepEqual(await ctx.catalog.getVault(vault.id), cleared);
   });
 
