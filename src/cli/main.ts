@@ -69,7 +69,7 @@ function helpFor(command: Command): string {
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
-    'offsite — encrypted, deduplicated, incremental backups',
+    'offsite — encrypted, deduplicated, incremental backups into vaults',
     '',
     'usage: offsite COMMAND [options]',
     '',
@@ -77,7 +77,8 @@ function mainHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'environment: OFFSITE_REPOSITORY, OFFSITE_PASSWORD, OFFSITE_PASSWORD_FILE, OFFSITE_AGENT_DIR,',
-    '  OFFSITE_SERVER, OFFSITE_TOKEN, OFFSITE_CA_CERT',
+    '  OFFSITE_SERVER, OFFSITE_TOKEN, OFFSITE_CA_CERT, OFFSITE_CATALOG; storage credentials:',
+    '  AZURE_STORAGE_KEY or AZURE_STORAGE_SAS, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or *_FILE)',
     'exit codes: 0 ok, 1 failed, 3 partial (some files unreadable), 10 no repository, 12 wrong passphrase',
     '',
     'Run `offsite COMMAND --help` for the options of a command.',
