@@ -41,11 +41,18 @@ export async function readCredentialsFile(path: string, now: number): Promise<Cr
   const text = await readFileText(path, 'vault credentials file');
   let file: CredentialsFile;
   try {
-    file = JSON.parse(text) as CredentialsFile;
+    // JSON null (or any non-object) is as wrong as a syntax error.
+    file = (JSON.parse(text) ?? {}) as CredentialsFile;
   } catch {
     file = {} as CredentialsFile;
   }
-  if (file.kind !== 'offsite-vault-credentials' || file.version !== 1 || typeof file.secret !== 'string') {
+  const valid =
+    file.kind === 'offsite-vault-credentials' &&
+    file.version === 1 &&
+    typeof file.secret === 'string' &&
+    typeof file.server === 'string' &&
+    typeof file.caPem === 'string';
+  if (!valid) {
     throw new BadInputError('NOT_CREDENTIALS_FILE', `${path} is not an Offsite vault credentials file`, {
       hint: 'download one with `offsite vault credentials VAULT --out FILE` or from the console',
     });

@@ -125,7 +125,8 @@ export function vaultRepoStore(state: AgentState, options: VaultStoreOptions = {
       caPem: state.caPem,
       certPem: state.certPem,
       keyPem: state.keyPem,
-      ...(agent ? { agent } : {}),
+      // Direct uploads to object storage (https) go through the same proxy tunnel.
+      ...(agent ? { agent, storageAgent: agent } : {}),
     }),
   );
   const throttle = loadThrottle(state.dir);

@@ -39,12 +39,24 @@ const CURVE_BITS: Readonly<Record<string, number>> = {
 
 type Parsed = { x509: X509Certificate; fields: CertificateFields; der: Buffer };
 
+function validDate(date: Date): boolean {
+  return !Number.isNaN(date.getTime());
+}
+
 function parse(bytes: Buffer): Parsed | string {
   if (bytes.length > MAX_UPLOAD_BYTES) return `${bytes.length} bytes is larger than any certificate`;
   try {
     const der = certificateDer(bytes);
     // Both parsers must agree: node (OpenSSL) for the semantics, ours for the fields node hides.
-    return { x509: new X509Certificate(der), fields: readCertificateFields(der), der };
+    const x509 = new X509Certificate(der);
+    // OpenSSL accepts a malformed time (month 13) and node reports it as an Invalid Date.
+    if (!validDate(x509.validFromDate) || !validDate(x509.validToDate))
+      return 'the validity dates are malformed';
+    // Node decodes the public key lazily: a malformed one throws here, not in the rules.
+    void x509.publicKey;
+    const fields = readCertificateFields(der);
+    readExtKeyUsage(fields); // a malformed extension is unparseable here, not a 500 in the rules
+    return { x509, fields, der };
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }

@@ -28,8 +28,15 @@ export function newConfig(
 }
 
 export function decodeConfig(body: Buffer): RepoConfig {
-  const config = JSON.parse(body.toString('utf8')) as RepoConfig;
+  let config: RepoConfig | null;
+  try {
+    config = JSON.parse(body.toString('utf8')) as RepoConfig | null;
+  } catch {
+    config = null; // refused below, as CORRUPT_CONFIG like any other bad config
+  }
   const valid =
+    typeof config === 'object' &&
+    config !== null &&
     config.version === 1 &&
     typeof config.id === 'string' &&
     Number.isInteger(config.chunker?.avg) &&
@@ -41,5 +48,5 @@ export function decodeConfig(body: Buffer): RepoConfig {
     throw new IntegrityError('CORRUPT_CONFIG', 'config: unknown version or invalid parameters', {
       object: 'config',
     });
-  return config;
+  return config as RepoConfig;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { AuthError, BadInputError, ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
+import { AuthError, ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
 import { MemoryStore } from '../storage/index.ts';
 import { deriveKek, fastKdfParams } from './crypto/kdf.ts';
 import { newMasterSecret, unwrapMaster } from './crypto/keys.ts';
@@ -230,16 +230,19 @@ describe('keyring', () => {
     await assert.rejects(unlock(store, PASS_A), { code: 'WRONG_PASSPHRASE' });
   });
 
-  it('refuses a slot with out-of-range KDF parameters before deriving (BAD_KDF_PARAMS)', async () => {
+  it('refuses a slot with out-of-range KDF parameters before deriving, naming why', async () => {
     const store = new MemoryStore();
     const slot = await addKeySlot(store, newMasterSecret(), PASS_A, { kdf: fastKdfParams() });
     await store.delete(slot.name);
     const kdf = { ...slot.file.kdf, memoryKiB: 64 * 1024 * 1024 };
     await putSlot(store, slotJson({ ...slot.file, kdf }));
-    await assert.rejects(
-      unlock(store, PASS_A),
-      (err) => err instanceof BadInputError && err.code === 'BAD_KDF_PARAMS',
-    );
+    // Refused settings make the slot damaged (so it cannot lock out good slots beside it).
+    await assert.rejects(unlock(store, PASS_A), (err) => {
+      assert.ok(err instanceof IntegrityError, String(err));
+      assert.equal(err.code, 'CORRUPT_KEY');
+      assert.match(err.message, /out-of-range key-derivation parameters/);
+      return true;
+    });
   });
 
   it('refuses a repository without keys (NO_KEYS), naming its location', async () => {

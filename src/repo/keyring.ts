@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { AuthError, ConflictError, IntegrityError, NotFoundError } from '../errors/index.ts';
+import { AuthError, ConflictError, IntegrityError, isOffsiteError, NotFoundError } from '../errors/index.ts';
 import type { BlobStore } from '../storage/index.ts';
 import { defaultKdfParams, deriveKek, type KdfParams } from './crypto/kdf.ts';
 import { unwrapMaster, wrapMaster } from './crypto/keys.ts';
@@ -131,8 +131,13 @@ export async function listKeySlots(store: BlobStore): Promise<KeySlot[]> {
 function parseKeyFile(bytes: Buffer, name: string): KeyFile {
   try {
     const file = JSON.parse(bytes.toString('utf8')) as KeyFile;
-    if (file.version === 1 && typeof file.wrapped === 'string' && typeof file.kdf?.salt === 'string')
-      return file;
+    // `created` orders the slots (a string compare): anything else is a damaged file.
+    const valid =
+      file.version === 1 &&
+      typeof file.created === 'string' &&
+      typeof file.wrapped === 'string' &&
+      typeof file.kdf?.salt === 'string';
+    if (valid) return file;
   } catch {
     // fall through to the error below
   }
@@ -150,14 +155,21 @@ export async function unlock(
 ): Promise<{ master: Buffer; slot: KeySlot }> {
   const { slots, damaged } = await scanKeySlots(store);
   for (const slot of slots) {
-    const master = unwrapMaster(
-      await deriveKek(canonicalSecret(passphrase), slot.file.kdf),
-      Buffer.from(slot.file.wrapped, 'base64'),
-    );
+    let kek: Buffer;
+    try {
+      kek = await deriveKek(canonicalSecret(passphrase), slot.file.kdf);
+    } catch (err) {
+      // A slot whose settings are refused (e.g. BAD_KDF_PARAMS) must not lock out the
+      // good slots beside it: whoever can write keys/ could otherwise plant one first.
+      if (!isOffsiteError(err)) throw err;
+      damaged.push({ object: slot.name, message: err.message });
+      continue;
+    }
+    const master = unwrapMaster(kek, Buffer.from(slot.file.wrapped, 'base64'));
     if (master) return { master, slot };
   }
   if (damaged.length > 0) {
-    const names = damaged.map((d) => d.object).join(', ');
+    const names = damaged.map((d) => `${d.object} (${d.message})`).join('; ');
     throw new IntegrityError(
       'CORRUPT_KEY',
       `no intact key opens the repository with this passphrase; damaged: ${names}`,

@@ -43,6 +43,9 @@ export function checkPassphraseStrength(passphrase: string): void {
 /** A key slot may ask for at most this much memory: more is a tampered file, not a setting. */
 const MAX_KDF_MEMORY = 1024 * 1024 * 1024;
 
+/** Argon2 refuses a shorter salt (with a RangeError); ours are 32 bytes. */
+const MIN_SALT_BYTES = 8;
+
 function intIn(value: unknown, min: number, max: number): boolean {
   return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
 }
@@ -67,6 +70,7 @@ function checkParams(params: KdfParams): void {
   const raw = params as unknown as Record<string, unknown>;
   const ok =
     typeof raw.salt === 'string' &&
+    Buffer.from(raw.salt, 'base64').length >= MIN_SALT_BYTES &&
     ((raw.algorithm === 'argon2id' && validArgon2(raw)) || (raw.algorithm === 'scrypt' && validScrypt(raw)));
   if (!ok)
     throw new BadInputError(

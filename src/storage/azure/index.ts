@@ -2,4 +2,4 @@
 // contract helpers; the server and the CLI reach it through openStore (../open.ts).
 export { type AzureCredential, azureCredentialFromEnv } from './credentials.ts';
 export { AZURE_CREDENTIAL_VARIABLES, type AzureLocation, parseAzureLocation } from './location.ts';
-export { AzureBlobStore, type AzureStoreOptions } from './store.ts';
+export { AzureBlobStore, type AzureStoreOptions, type SignedPut } from './store.ts';

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import {
   AnonymousCredential,
+  BlobSASPermissions,
   type BlockBlobClient,
   ContainerClient,
+  generateBlobSASQueryParameters,
+  SASProtocol,
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
@@ -16,6 +19,14 @@ import { azureFailure, mapAzureError } from './errors.ts';
 import { AZURE_CREDENTIAL_VARIABLES, type AzureLocation, parseAzureLocation } from './location.ts';
 
 const MiB = 1024 * 1024;
+
+/** A request that uploads one object straight to the storage service: PUT the bytes to url with headers. */
+export interface SignedPut {
+  url: string;
+  headers: Record<string, string>;
+  /** When the URL stops working (ms since the epoch). */
+  expiresAt: number;
+}
 
 export interface AzureStoreOptions {
   /** Longest a single request may take before it is abandoned as transient (default 10 min). */
@@ -48,6 +59,7 @@ export class AzureBlobStore implements BlobStore {
   readonly #maxSinglePut: number;
   readonly #blockBytes: number;
   readonly #pageSize: number;
+  readonly #sharedKey: StorageSharedKeyCredential | undefined;
 
   constructor(where: AzureLocation, credential: AzureCredential, options: AzureStoreOptions = {}) {
     this.#where = where;
@@ -59,14 +71,42 @@ export class AzureBlobStore implements BlobStore {
       retryOptions: { maxTries: 1, tryTimeoutInMs: options.requestTimeoutMs ?? 10 * 60_000 },
     };
     const containerUrl = `${where.serviceUrl}/${where.container}`;
+    this.#sharedKey =
+      credential.kind === 'key' ? new StorageSharedKeyCredential(where.account, credential.key) : undefined;
     this.#container =
       credential.kind === 'key'
-        ? new ContainerClient(
-            containerUrl,
-            new StorageSharedKeyCredential(where.account, credential.key),
-            pipeline,
-          )
+        ? new ContainerClient(containerUrl, this.#sharedKey!, pipeline)
         : new ContainerClient(`${containerUrl}?${credential.token}`, new AnonymousCredential(), pipeline);
+  }
+
+  /**
+   * A URL that lets its holder create the blob `name` and nothing else, until
+   * `now + ttlMs`: a blob SAS with the create permission only (Azure refuses with it to
+   * overwrite an existing blob), signed with the account key. Undefined when the store
+   * has no key (a SAS credential cannot sign another SAS). The upload must send the
+   * headers returned (If-None-Match: * makes the refusal of an existing name explicit).
+   */
+  presignPut(name: string, ttlMs: number, now = Date.now()): SignedPut | undefined {
+    if (this.#sharedKey === undefined) return undefined;
+    const blob = this.#blob(name);
+    const expiresAt = now + ttlMs;
+    const sas = generateBlobSASQueryParameters(
+      {
+        containerName: this.#where.container,
+        blobName: this.#where.prefix.key(name),
+        permissions: BlobSASPermissions.parse('c'),
+        // A minute of slack for the service's clock, which need not agree with ours.
+        startsOn: new Date(now - 60_000),
+        expiresOn: new Date(expiresAt),
+        protocol: blob.url.startsWith('https:') ? SASProtocol.Https : SASProtocol.HttpsAndHttp,
+      },
+      this.#sharedKey,
+    ).toString();
+    return {
+      url: `${blob.url}?${sas}`,
+      headers: { 'x-ms-blob-type': 'BlockBlob', 'if-none-match': '*' },
+      expiresAt,
+    };
   }
 
   /** Opens azure://ACCOUNT/CONTAINER[/PREFIX][?endpoint=URL] with credentials from `env`. */

@@ -107,3 +107,32 @@ export function decodeRestoreAccess(bytes: Buffer): string | undefined {
   }
   return undefined;
 }
+
+// Direct upload of packs to object storage (docs/design.md §17):
+//   POST /v1/agent/repo/uploads {name, size, sha256}   a signed URL that creates that one
+//        pack object in the region (UploadTicket), or 409 DIRECT_UPLOAD_UNAVAILABLE: use PUT
+//   POST /v1/agent/repo/uploads/complete {name}        the vault checks the stored object
+//        (size and SHA-256) and records the pack; 201 PutAnswer, 400 UPLOAD_MISMATCH
+//        (the object was deleted), 404 NOT_UPLOADED
+
+export const UPLOADS_PATH = '/v1/agent/repo/uploads';
+export const UPLOADS_COMPLETE_PATH = '/v1/agent/repo/uploads/complete';
+
+export interface UploadRequest {
+  name: string;
+  size: number;
+  /** Hex SHA-256 of the bytes (a pack's name is this hash). */
+  sha256: string;
+}
+
+/** Where to PUT the bytes: straight to the storage service, with exactly these headers. */
+export interface UploadTicket {
+  method: 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  /** ISO time after which the URL no longer works. */
+  expiresAt: string;
+}
+
+/** The code of the refusal that sends the agent back to the ordinary PUT. */
+export const DIRECT_UPLOAD_UNAVAILABLE = 'DIRECT_UPLOAD_UNAVAILABLE';

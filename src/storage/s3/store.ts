@@ -1,3 +1,4 @@
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import {
@@ -9,6 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { readBody, totalOfContentRange } from '../cloud/body.ts';
 import {
   type FailureContext,
@@ -106,6 +108,62 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       throw this.#error(err, 'writing', name);
     }
+  }
+
+  /**
+   * A presigned PutObject of `name` valid `ttlMs` from `now`, with Content-Length, the
+   * SHA-256 checksum (x-amz-checksum-sha256, which S3 checks against the body) and, where
+   * the service honours it, If-None-Match: * signed in: the holder can store exactly
+   * those bytes under that key and nothing else. The headers returned must be sent.
+   */
+  async presignPut(name: string, size: number, sha256Hex: string, ttlMs: number, now = Date.now()) {
+    const key = this.#where.prefix.key(name);
+    const url = await this.#objectUrl(key);
+    const headers: Record<string, string> = {
+      'content-length': String(size),
+      'x-amz-checksum-sha256': Buffer.from(sha256Hex, 'hex').toString('base64'),
+      ...(this.#where.createOnly === 'head' ? {} : { 'if-none-match': '*' }),
+    };
+    const signer = new SignatureV4({
+      service: 's3',
+      region: this.#client.config.region,
+      credentials: this.#client.config.credentials,
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    });
+    const signed = await signer.presign(
+      {
+        method: 'PUT',
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port === '' ? {} : { port: Number(url.port) }),
+        path: url.pathname,
+        query: {},
+        headers: { ...headers, host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      {
+        expiresIn: Math.max(1, Math.floor(ttlMs / 1000)),
+        signingDate: new Date(now),
+        unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+      },
+    );
+    const query = new URLSearchParams(signed.query as Record<string, string>);
+    return { url: `${url.origin}${url.pathname}?${query}`, headers, expiresAt: now + ttlMs };
+  }
+
+  /** The URL of a key as the client addresses it (path or virtual-host style). */
+  async #objectUrl(key: string): Promise<URL> {
+    const bucket = this.#where.bucket;
+    if (this.#where.endpoint !== undefined) {
+      const endpoint = new URL(this.#where.endpoint);
+      const base = endpoint.pathname.replace(/\/+$/, '');
+      if (this.#where.style === 'path') return new URL(`${endpoint.origin}${base}/${bucket}/${key}`);
+      return new URL(`${endpoint.protocol}//${bucket}.${endpoint.host}${base}/${key}`);
+    }
+    const region = await this.#client.config.region();
+    const host = `s3.${region}.amazonaws.com`;
+    if (this.#where.style === 'path') return new URL(`https://${host}/${bucket}/${key}`);
+    return new URL(`https://${bucket}.${host}/${key}`);
   }
 
   async get(name: string, range?: ByteRange): Promise<Buffer> {
@@ -228,5 +286,40 @@ export class S3BlobStore implements BlobStore {
       credentialsHint: S3_CREDENTIAL_VARIABLES,
     };
     return mapS3Error(err, ctx);
+  }
+}
+
+/** SHA-256 and its HMAC (with a secret) for the SigV4 signer, from node:crypto. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytesOf(data: SourceData): Uint8Array | string {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+class NodeSha256 {
+  readonly #secret: Uint8Array | string | undefined;
+  #hash: Hash | Hmac;
+
+  constructor(secret?: SourceData) {
+    this.#secret = secret === undefined ? undefined : bytesOf(secret);
+    this.#hash = NodeSha256.#make(this.#secret);
+  }
+
+  static #make(secret: Uint8Array | string | undefined): Hash | Hmac {
+    return secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  }
+
+  update(data: SourceData, _encoding?: 'utf8' | 'ascii' | 'latin1'): void {
+    this.#hash.update(bytesOf(data));
+  }
+
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#hash.digest());
+  }
+
+  reset(): void {
+    this.#hash = NodeSha256.#make(this.#secret);
   }
 }

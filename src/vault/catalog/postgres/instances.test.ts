@@ -126,8 +126,9 @@ describe('two PostgresCatalog instances on one database', () => {
     assert.deepEqual(results.map(codeOf).sort(), ['POINT_EXISTS', 'ok']);
   });
 
-  it('never leave a point referring to a pack that garbage collection deleted meanwhile', async () => {
+  it('never leave a point referring to a pack that garbage collection deleted meanwhile', async (t) => {
     const own = await makeServer(a, vault.id, 'gc-race');
+    let reruns = 0;
     for (let round = 0; round < 4; round++) {
       const pack = await a.recordPack({ serverId: own.id, name: `gc-${round}`, size: 1, createdAt: T0 });
       await a.condemnPacks(own.id, [pack.seq], T0);
@@ -160,8 +161,11 @@ describe('two PostgresCatalog instances on one database', () => {
       assert.equal(packDeleted, (deleted as PromiseFulfilledResult<boolean>).value);
       // Exactly one of the two won; the other saw its outcome when it ran again.
       assert.equal(codeOf(committed), packDeleted ? 'PACK_DELETED' : 'ok', `round ${round}`);
-      assert.ok(collectRuns + commitRuns >= 3, 'one of the two transactions ran again');
+      // Usually one of the two runs again; when the scheduler lets one finish before the
+      // other's snapshot is taken, neither needs to, and the outcome above must still hold.
+      reruns += collectRuns + commitRuns - 2;
     }
+    t.diagnostic(`${reruns} transactions ran again over 4 rounds`);
   });
 
   it('run a transaction again when a concurrent one wins, so that each saw the other', async () => {
