@@ -84,6 +84,29 @@ export class TransientError extends OffsiteError {
   }
 }
 
+const CLASS_OF_KIND: Readonly<
+  Record<ErrorKind, (code: string, message: string, options?: Options) => OffsiteError>
+> = {
+  'bad-input': (c, m, o) => new BadInputError(c, m, o),
+  auth: (c, m, o) => new AuthError(c, m, o),
+  'not-found': (c, m, o) => new NotFoundError(c, m, o),
+  conflict: (c, m, o) => new ConflictError(c, m, o),
+  integrity: (c, m, o) => new IntegrityError(c, m, o),
+  internal: (c, m, o) => new OffsiteError('internal', c, m, o),
+  transient: (c, m, o) => new TransientError(c, m, o),
+  quota: (c, m, o) => new QuotaError(c, m, o),
+};
+
+/** True for the names of the error kinds (e.g. a kind read from another process's answer). */
+export function isErrorKind(value: unknown): value is ErrorKind {
+  return typeof value === 'string' && Object.hasOwn(CLASS_OF_KIND, value);
+}
+
+/** The error of that kind's class: how an error crossing a process boundary is rebuilt. */
+export function errorOfKind(kind: ErrorKind, code: string, message: string, options?: Options): OffsiteError {
+  return CLASS_OF_KIND[kind](code, message, options);
+}
+
 export function isOffsiteError(err: unknown): err is OffsiteError {
   return err instanceof OffsiteError;
 }

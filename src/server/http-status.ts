@@ -1,14 +1,9 @@
 import {
   AuthError,
-  BadInputError,
-  ConflictError,
   type ErrorKind,
-  IntegrityError,
+  errorOfKind,
   isOffsiteError,
-  NotFoundError,
-  OffsiteError,
-  QuotaError,
-  TransientError,
+  type OffsiteError,
 } from '../errors/index.ts';
 
 // The one place where failures become HTTP statuses. The server answers every error with
@@ -63,19 +58,6 @@ export function forbidden(message: string, hint = 'use a token with a higher rol
   return new AuthError('FORBIDDEN', message, { hint });
 }
 
-type Make = (code: string, message: string, options: { hint?: string }) => OffsiteError;
-
-const MAKERS: Readonly<Record<ErrorKind, Make>> = {
-  'bad-input': (c, m, o) => new BadInputError(c, m, o),
-  auth: (c, m, o) => new AuthError(c, m, o),
-  'not-found': (c, m, o) => new NotFoundError(c, m, o),
-  conflict: (c, m, o) => new ConflictError(c, m, o),
-  integrity: (c, m, o) => new IntegrityError(c, m, o),
-  internal: (c, m, o) => new OffsiteError('internal', c, m, o),
-  transient: (c, m, o) => new TransientError(c, m, o),
-  quota: (c, m, o) => new QuotaError(c, m, o),
-};
-
 function kindForStatus(status: number, code: string): ErrorKind {
   if (code === 'RATE_LIMITED') return 'transient';
   if (STATUS_BY_CODE[code] !== undefined) return code === 'FORBIDDEN' ? 'auth' : 'bad-input';
@@ -92,5 +74,5 @@ export function errorFromResponse(status: number, body: unknown): OffsiteError {
   const code = typeof fields.error === 'string' ? fields.error : `HTTP_${status}`;
   const message = typeof fields.message === 'string' ? fields.message : `the server answered HTTP ${status}`;
   const hint = typeof fields.hint === 'string' ? fields.hint : undefined;
-  return MAKERS[kindForStatus(status, code)](code, message, hint ? { hint } : {});
+  return errorOfKind(kindForStatus(status, code), code, message, hint ? { hint } : {});
 }

@@ -1,13 +1,10 @@
 import {
   AuthError,
-  BadInputError,
-  ConflictError,
   type ErrorKind,
   errnoCode,
-  IntegrityError,
-  NotFoundError,
+  errorOfKind,
+  isErrorKind,
   OffsiteError,
-  QuotaError,
   TransientError,
 } from '../../errors/index.ts';
 
@@ -15,19 +12,6 @@ import {
 // `{ error: CODE, kind?, message, hint? }` with a status chosen from the error's kind; the
 // storage layer may not import the server, so this is the small mapping back: from the
 // kind when the answer names it, else from the status.
-
-type Make = (code: string, message: string, options: { hint?: string }) => OffsiteError;
-
-const BY_KIND: Readonly<Record<ErrorKind, Make>> = {
-  'bad-input': (c, m, o) => new BadInputError(c, m, o),
-  auth: (c, m, o) => new AuthError(c, m, o),
-  'not-found': (c, m, o) => new NotFoundError(c, m, o),
-  conflict: (c, m, o) => new ConflictError(c, m, o),
-  integrity: (c, m, o) => new IntegrityError(c, m, o),
-  internal: (c, m, o) => new OffsiteError('internal', c, m, o),
-  transient: (c, m, o) => new TransientError(c, m, o),
-  quota: (c, m, o) => new QuotaError(c, m, o),
-};
 
 /** The statuses the vault answers with (403: the agent may not do this, e.g. delete data). */
 const KIND_BY_STATUS: Readonly<Record<number, ErrorKind>> = {
@@ -43,7 +27,7 @@ const KIND_BY_STATUS: Readonly<Record<number, ErrorKind>> = {
 };
 
 function kindOf(status: number, named: unknown): ErrorKind {
-  if (typeof named === 'string' && Object.hasOwn(BY_KIND, named)) return named as ErrorKind;
+  if (isErrorKind(named)) return named;
   return KIND_BY_STATUS[status] ?? (status >= 500 ? 'transient' : 'bad-input');
 }
 
@@ -66,7 +50,7 @@ export function errorFromAnswer(status: number, body: Buffer, location: string):
   const code = status === 416 ? 'BAD_RANGE' : (text('error') ?? `HTTP_${status}`);
   const message = text('message') ?? `the vault at ${location} answered HTTP ${status}`;
   const hint = text('hint');
-  return BY_KIND[kindOf(status, fields.kind)](code, message, hint === undefined ? {} : { hint });
+  return errorOfKind(kindOf(status, fields.kind), code, message, hint === undefined ? {} : { hint });
 }
 
 /** An answer this client does not understand: a different server, or a bug on one side. */
