@@ -1,5 +1,5 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
-import { type Command, UsageError } from '../../command.ts';
+import { actionsHelp, findAction, mergedOptionHelp, mergedOptions } from '../../actions.ts';
+import type { Command } from '../../command.ts';
 import type { AgentAction } from './action.ts';
 import { PASSPHRASE_ACTIONS } from './passphrase.ts';
 import { PROXY_ACTIONS } from './proxy.ts';
@@ -22,49 +22,23 @@ const ACTIONS: AgentAction[] = [
   ...PASSPHRASE_ACTIONS,
 ];
 
-function mergedOptions(): ParseArgsOptionsConfig {
-  const options: ParseArgsOptionsConfig = {};
-  for (const action of ACTIONS) {
-    for (const [key, spec] of Object.entries(action.options ?? {})) {
-      const known = options[key];
-      if (known && known.type !== spec.type)
-        throw new Error(`agent option --${key} declared twice differently`);
-      options[key] = known?.multiple ? known : spec;
-    }
-  }
-  return options;
-}
-
-/** One row per flag; a flag several actions share gets each action's text, joined. */
-function optionHelp(): [string, string][] {
-  const rows = new Map<string, string[]>();
-  for (const [flag, text] of ACTIONS.flatMap((a) => a.optionHelp ?? [])) {
-    const texts = rows.get(flag) ?? [];
-    if (!texts.includes(text)) texts.push(text);
-    rows.set(flag, texts);
-  }
-  return [...rows].map(([flag, texts]) => [flag, texts.join('; ')]);
-}
-
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'this machine as a protected server: registration, daemon, throttle, proxy',
   usage: 'offsite agent ACTION [options]',
   details: [
-    'actions:',
-    ...ACTIONS.flatMap((a) => [`  ${a.usage}`, `      ${a.summary}`]),
+    ...actionsHelp(ACTIONS),
     '',
     'The agent keeps its state (client certificate and key, vault address, settings) in',
     '$OFFSITE_AGENT_DIR (default ~/.config/offsite/agent), so several agents can run on one',
     'machine. Once registered, init, backup, restore, snapshots, ls and check work against',
     'the vault without --repo.',
   ].join('\n'),
-  options: mergedOptions(),
-  optionHelp: optionHelp(),
+  options: mergedOptions('agent', ACTIONS),
+  optionHelp: mergedOptionHelp(ACTIONS),
   async run(ctx) {
     const [name, ...args] = ctx.positionals;
-    const action = ACTIONS.find((a) => a.name === name);
-    if (!action) throw new UsageError(`give one of: ${ACTIONS.map((a) => a.name).join(', ')}`);
+    const action = findAction(ACTIONS, name);
     return action.run(ctx, args);
   },
 };

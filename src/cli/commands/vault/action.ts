@@ -1,18 +1,12 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
 import type { ServerClient } from '../../../server/index.ts';
+import type { ActionSpec } from '../../actions.ts';
 import type { CommandContext } from '../../command.ts';
 
 /**
  * One `offsite vault ACTION` subcommand. The vault command merges every action's options
  * (parseArgs needs them all up front) and dispatches on the first positional argument.
  */
-export interface VaultAction {
-  name: string;
-  /** Usage after "offsite vault ", e.g. 'show NAME'. */
-  usage: string;
-  summary: string;
-  options?: ParseArgsOptionsConfig;
-  optionHelp?: [string, string][];
+export interface VaultAction extends ActionSpec {
   /** `args` are the positionals after the action's name. */
   run(ctx: CommandContext, client: () => Promise<ServerClient>, args: string[]): Promise<number>;
 }

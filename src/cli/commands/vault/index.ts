@@ -1,5 +1,5 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
-import { type Command, UsageError } from '../../command.ts';
+import { actionsHelp, findAction, mergedOptionHelp, mergedOptions } from '../../actions.ts';
+import type { Command } from '../../command.ts';
 import type { VaultAction } from './action.ts';
 import { ALERTS_ACTIONS } from './alerts.ts';
 import { adminClient } from './client.ts';
@@ -25,48 +25,25 @@ const ACTIONS: VaultAction[] = [
   ...REBUILD_ACTIONS,
 ];
 
-function mergedOptions(): ParseArgsOptionsConfig {
-  const options: ParseArgsOptionsConfig = { 'token-file': { type: 'string' } };
-  for (const action of ACTIONS) {
-    for (const [key, spec] of Object.entries(action.options ?? {})) {
-      const known = options[key];
-      if (known && known.type !== spec.type)
-        throw new Error(`vault option --${key} declared twice differently`);
-      options[key] = known?.multiple ? known : spec;
-    }
-  }
-  return options;
-}
-
-function optionHelp(): [string, string][] {
-  const seen = new Set<string>();
-  const rows: [string, string][] = [];
-  for (const row of ACTIONS.flatMap((a) => a.optionHelp ?? [])) {
-    if (seen.has(row[0])) continue;
-    seen.add(row[0]);
-    rows.push(row);
-  }
-  return [...rows, ['--token-file F', 'read the API token from F (default: $OFFSITE_TOKEN)']];
-}
-
 export const vaultCommand: Command = {
   name: 'vault',
   summary: 'manage vaults on a vault server: settings, registration, recovery points, usage, jobs',
   usage: 'offsite vault ACTION [NAME] [options]',
   details: [
-    'actions:',
-    ...ACTIONS.flatMap((a) => [`  ${a.usage}`, `      ${a.summary}`]),
+    ...actionsHelp(ACTIONS),
     '',
     'Talks HTTPS to $OFFSITE_SERVER (e.g. https://vault.example:8443) with the API token in',
     '$OFFSITE_TOKEN or --token-file, trusting only the CA certificate in $OFFSITE_CA_CERT',
     "(the server's DATA_DIR/ca.pem).",
   ].join('\n'),
-  options: mergedOptions(),
-  optionHelp: optionHelp(),
+  options: mergedOptions('vault', ACTIONS, { 'token-file': { type: 'string' } }),
+  optionHelp: [
+    ...mergedOptionHelp(ACTIONS),
+    ['--token-file F', 'read the API token from F (default: $OFFSITE_TOKEN)'],
+  ],
   async run(ctx) {
     const [name, ...args] = ctx.positionals;
-    const action = ACTIONS.find((a) => a.name === name);
-    if (!action) throw new UsageError(`give one of: ${ACTIONS.map((a) => a.name).join(', ')}`);
+    const action = findAction(ACTIONS, name);
     return action.run(ctx, () => adminClient(ctx), args);
   },
 };
