@@ -83,3 +83,23 @@ test('the cache keeps to its size, dropping the least recently used entries', as
   assert.equal(await cache.get('tree', id(1)), undefined, 'the oldest unused one is gone');
   assert.equal(await cache.get('tree', '../../etc/passwd'), undefined, 'only hex ids name entries');
 });
+
+test('trimming waits an hour between walks, so a command does not scan the cache each start', async (t) => {
+  const dir = await tempDir(t, 'offsite-cache-');
+  const cache = new DiskCache(dir, 10_000);
+  const id = (n: number) => n.toString(16).padStart(64, '0');
+  const fill = async (from: number) => {
+    for (let n = from; n < from + 20; n++) await cache.put('tree', id(n), Buffer.alloc(1000, n));
+  };
+  const entries = async () =>
+    (await readdir(dir, { recursive: true })).filter((f) => f.startsWith('tree/')).length;
+  const now = Date.now();
+  await fill(0);
+  await cache.trimIfDue(3_600_000, now);
+  const afterFirst = await entries();
+  await fill(100);
+  await cache.trimIfDue(3_600_000, now + 60_000);
+  assert.ok((await entries()) > afterFirst + 10, 'no second walk within the hour');
+  await cache.trimIfDue(3_600_000, now + 2 * 3_600_000);
+  assert.ok((await entries()) <= afterFirst + 2, 'trimmed again once the hour has passed');
+});

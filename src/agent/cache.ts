@@ -3,7 +3,7 @@ import { DiskCache, type Repository } from '../repo/index.ts';
 import type { AgentState } from './state.ts';
 
 // The agent's metadata cache: index files, snapshots and trees of its vault repository,
-// in the agent folder (one subfolder per repository), trimmed to its size at every open.
+// in the agent folder (one subfolder per repository), trimmed to its size at most hourly.
 // Deleting it is always safe: it is filled again from the vault.
 
 export function agentCacheDir(state: AgentState, repoId: string): string {
@@ -16,7 +16,7 @@ export async function attachCache(
   maxBytes?: number,
 ): Promise<DiskCache> {
   const cache = new DiskCache(agentCacheDir(state, repo.config.id), maxBytes);
-  await cache.trim();
+  await cache.trimIfDue();
   repo.cache = cache;
   return cache;
 }

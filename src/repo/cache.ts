@@ -67,6 +67,24 @@ export class DiskCache {
     if (path) await rm(path, { force: true });
   }
 
+  /**
+   * trim(), at most once per `everyMs`: walking the whole cache at every command would
+   * put a directory scan on every start-up. The last trim's time is a marker file's mtime.
+   */
+  async trimIfDue(everyMs = 3_600_000, now = Date.now()): Promise<void> {
+    const marker = join(this.dir, '.trimmed');
+    const last = await stat(marker).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
+    if (last !== undefined && now - last < everyMs) return;
+    await this.trim();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch(() => {});
+    await open(marker, 'w', 0o600)
+      .then((h) => h.close())
+      .catch(() => {});
+  }
+
   /** Deletes the least recently used entries until the cache holds at most 80 % of its limit. */
   async trim(): Promise<{ entries: number; bytes: number; removed: number }> {
     const entries: { path: string; size: number; used: number }[] = [];
