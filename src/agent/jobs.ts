@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isOffsiteError } from '../errors/index.ts';
 import {
   appendReport,
@@ -30,6 +31,8 @@ export interface JobReport {
 export interface JobTicket {
   kind: string;
   startedAt: number;
+  /** The id asked for at the start; the vault makes one job of every start carrying it. */
+  ref: string;
   id?: string;
   finished: boolean;
 }
@@ -54,6 +57,7 @@ function sender(state: AgentState, now: () => number): SendEntry {
   return async (entry, save) => {
     if (entry.jobId === undefined) {
       const job = (await client.call('POST', '/v1/agent/jobs', {
+        ...(entry.jobRef !== undefined ? { id: entry.jobRef } : {}),
         kind: entry.kind,
         startedAt: entry.startedAt,
       })) as { id: string };
@@ -77,12 +81,14 @@ export function deliverJournal(state: AgentState, now: () => number = Date.now):
 /** Tells the vault a job started (after sending older reports, so they arrive first). */
 export async function startJob(state: AgentState, kind: string, now = Date.now()): Promise<JobTicket> {
   await deliverJournal(state).catch(() => undefined);
-  const ticket: JobTicket = { kind, startedAt: now, finished: false };
+  const ticket: JobTicket = { kind, startedAt: now, ref: randomUUID(), finished: false };
   try {
-    const job = (await agentClient(state).call('POST', '/v1/agent/jobs', { kind })) as { id: string };
+    const start = { id: ticket.ref, kind };
+    const job = (await agentClient(state).call('POST', '/v1/agent/jobs', start)) as { id: string };
     ticket.id = job.id;
   } catch {
-    // Unreachable: the vault hears of the job with its final report (the journal).
+    // Unreachable, or the answer was lost: the vault hears of the job (or finds the one it
+    // made) with its final report from the journal, which carries the same id.
   }
   openJobs.set(ticket, state);
   return ticket;
@@ -94,7 +100,7 @@ function entryFor(ticket: JobTicket, report: JobReport, endedAt: number): Journa
     version: 1,
     kind: ticket.kind,
     startedAt: new Date(ticket.startedAt).toISOString(),
-    ...(ticket.id !== undefined ? { jobId: ticket.id } : {}),
+    ...(ticket.id !== undefined ? { jobId: ticket.id } : { jobRef: ticket.ref }),
     report: {
       ...report,
       skippedFiles: skipped.slice(0, MAX_SKIPPED_SENT),

@@ -193,7 +193,15 @@ const AGENT_ROUTES: readonly Route[] = [
       type: 'object',
       required: ['kind'],
       additionalProperties: false,
-      properties: { kind: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' }, startedAt: TIME },
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+          description: 'Chosen by the agent: a start sent twice is one job',
+        },
+        kind: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
+        startedAt: TIME,
+      },
     },
     response: { status: 201, schema: JOB_DETAIL_SCHEMA },
     handler: agentStartJob,

@@ -3,6 +3,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { AgentState } from '../../src/agent/state.ts';
 import { certificateFingerprint, issueCertificate } from '../../src/pki/index.ts';
 import { type LogEntry, type RunningServer, startServer } from '../../src/server/index.ts';
 import { type ServerRow, SqliteCatalog, type VaultRow } from '../../src/vault/catalog/index.ts';
@@ -116,4 +117,23 @@ export async function registerTestAgent(
   } finally {
     await catalog.close();
   }
+}
+
+/** The state an agent process would load, for a test agent, kept in `dir`. */
+export function agentStateOf(v: TestVault, agent: TestAgent, dir: string): AgentState {
+  return {
+    dir,
+    info: {
+      version: 1,
+      server: v.server.url,
+      vault: { id: agent.vault.id, name: agent.vault.name },
+      serverId: agent.server.id,
+      name: agent.server.name,
+      via: 'credentials',
+      registeredAt: new Date(v.clock.now()).toISOString(),
+    },
+    caPem: v.server.caPem,
+    certPem: agent.certPem,
+    keyPem: agent.keyPem,
+  };
 }

@@ -20,6 +20,8 @@ export interface JournalEntry {
   startedAt: string;
   /** The vault's job id, once the vault was told that the job started. */
   jobId?: string;
+  /** Otherwise the id the job was started with, in case the vault made it after all. */
+  jobRef?: string;
   /** The final report, as `PATCH /v1/agent/jobs/:id` takes it. */
   report: Record<string, unknown>;
 }

@@ -229,6 +229,8 @@ export interface JobRow {
 }
 
 export interface NewJob {
+  /** A UUID the agent chose, so that a start sent twice makes one job; else a new one. */
+  id?: string;
   vaultId: string;
   serverId: string | null;
   kind: string;

@@ -27,14 +27,26 @@ export interface JobCaller {
   vault: VaultRow;
 }
 
-export function parseJobStart(body: unknown, now: number): { kind: string; startedAt: number } {
-  const input = fields(body, ['kind', 'startedAt'], '{kind, startedAt?}');
+export interface JobStart {
+  /** Chosen by the agent (a UUID) so that a start sent twice is one job. */
+  id?: string;
+  kind: string;
+  startedAt: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function parseJobStart(body: unknown, now: number): JobStart {
+  const input = fields(body, ['id', 'kind', 'startedAt'], '{id?, kind, startedAt?}');
+  if (input.id !== undefined && (typeof input.id !== 'string' || !UUID.test(input.id))) {
+    throw bad('id', 'a lowercase UUID chosen by the agent');
+  }
   if (typeof input.kind !== 'string' || !KIND.test(input.kind)) {
     throw bad('kind', 'backup, restore, compact, verify, ... (lowercase letters, digits and -)');
   }
   const startedAt = input.startedAt === undefined ? now : isoTime('startedAt', input.startedAt);
   if (startedAt > now + CLOCK_SKEW_MS) throw bad('startedAt', 'must not be in the future');
-  return { kind: input.kind, startedAt };
+  return { ...(input.id !== undefined ? { id: input.id as string } : {}), kind: input.kind, startedAt };
 }
 
 function skippedEntry(value: unknown, i: number): SkippedFile {
@@ -83,12 +95,24 @@ export function parseJobReport(body: unknown, now: number): JobChanges {
   return changes;
 }
 
-export function startJob(
-  catalog: Catalog,
-  caller: JobCaller,
-  input: { kind: string; startedAt: number },
-): Promise<JobRow> {
+/**
+ * A start carrying the id the agent chose is idempotent: when the answer to the first one
+ * was lost, the retry (or the final report from the journal) finds the same job instead
+ * of leaving a duplicate "running" forever.
+ */
+export async function startJob(catalog: Catalog, caller: JobCaller, input: JobStart): Promise<JobRow> {
+  if (input.id !== undefined) {
+    const existing = await catalog.getJob(input.id).catch(() => undefined);
+    if (existing) return sameJob(existing, caller, input);
+  }
   return catalog.createJob({ vaultId: caller.vault.id, serverId: caller.server.id, ...input });
+}
+
+function sameJob(job: JobRow, caller: JobCaller, input: JobStart): JobRow {
+  if (job.serverId === caller.server.id && job.kind === input.kind) return job;
+  throw new ConflictError('JOB_ID_TAKEN', `job id ${input.id} is already used by another job`, {
+    hint: 'start the job with a new random id (a UUID)',
+  });
 }
 
 function jobNotFound(id: string): NotFoundError {

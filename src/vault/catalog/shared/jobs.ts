@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BadInputError, ConflictError, NotFoundError } from '../../../errors/index.ts';
 import type { JobChanges, JobListOptions, JobRow, NewJob } from '../types.ts';
 import { DEFAULT_JOB_LIST_LIMIT, JOB_STATUSES } from '../types.ts';
@@ -33,7 +32,7 @@ export function toJob(row: Row): JobRow {
 export function newJobValues(input: NewJob) {
   const kind = check.text('kind', input.kind);
   const startedAt = check.whole('startedAt', input.startedAt);
-  return [randomUUID(), input.vaultId, input.serverId, kind, startedAt] as const;
+  return [check.idOrNew(input.id), input.vaultId, input.serverId, kind, startedAt] as const;
 }
 
 export function jobNotFound(id: string): NotFoundError {
