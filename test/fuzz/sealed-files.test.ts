@@ -141,6 +141,16 @@ describe('fuzz: sealed files', () => {
         if (snapshot) {
           assert.ok(Array.isArray(snapshot.tags) && Array.isArray(snapshot.paths), 'lists are lists');
           assert.match(snapshot.tree, /^[0-9a-f]{64}$/);
+          assert.ok(
+            snapshot.tags.every((tag) => typeof tag === 'string'),
+            'tags are strings',
+          );
+          assert.equal(typeof snapshot.hostname, 'string');
+          assert.ok(
+            Object.values(snapshot.stats).every((n) => typeof n !== 'number' || n >= 0),
+            'stats are counts',
+          );
+          assert.equal(typeof snapshot.stats.bytesAddedStored, 'number');
         }
       }),
       params(),
