@@ -14,7 +14,13 @@ import { type PackRow, type PointRow, SqliteCatalog, type VaultRow } from '../sr
 import { pointRecordName, pointSoftDeleteName, repoStore } from '../src/vault/layout.ts';
 import { savePointRecord } from '../src/vault/records.ts';
 import { lastJson, runCli } from './helpers/cli.ts';
-import { registerTestAgent, startTestVault, type TestVault, testClock } from './helpers/vault.ts';
+import {
+  registerTestAgent,
+  startTestVault,
+  type TestAgent,
+  type TestVault,
+  testClock,
+} from './helpers/vault.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -31,6 +37,7 @@ interface World {
   vault: VaultRow;
   serverId: string;
   repo: BlobStore;
+  agent: TestAgent;
 }
 
 async function world(t: T): Promise<World> {
@@ -43,7 +50,7 @@ async function world(t: T): Promise<World> {
   const regionDir = join(v.dir, 'regions', 'local');
   const region = new FileStore(regionDir);
   const repo = repoStore(region, agent.vault.id, agent.server.id);
-  return { v, catalog, regionDir, region, vault: agent.vault, serverId: agent.server.id, repo };
+  return { v, catalog, regionDir, region, vault: agent.vault, serverId: agent.server.id, repo, agent };
 }
 
 /** A pack object of random bytes, named by its SHA-256 as packs are, and its catalog row. */
@@ -398,4 +405,34 @@ test('usage: stored bytes are exactly the bytes on disk, through commits, retent
   assert.equal(json.servers[0].points.length, 2);
   const perPoint = await runCli(['vault', 'usage', 'prod', '--server', 'web1'], w.v.env);
   assert.match(perPoint.stdout, /POINT +TIME +STATE +SIZE +ADDED +ONLY IN IT/);
+});
+
+test('the agent neither lists nor reads a soft-deleted point until it is undeleted', async (t) => {
+  const w = await world(t);
+  const old = await commit(w, [await upload(w)]);
+  w.v.clock.advance(2 * DAY);
+  const kept = await commit(w, [await upload(w)]);
+  const listed = async (prefix: string) => {
+    const page = (await w.agent.call(`/v1/agent/repo/objects?prefix=${prefix}`)).json();
+    return page.objects
+      .map((o: { name: string }) => o.name)
+      .filter((n: string) => n.startsWith('snapshots/'));
+  };
+  const both = [`snapshots/${old.snapshotName}`, `snapshots/${kept.snapshotName}`].sort();
+  assert.deepEqual((await listed('snapshots/')).sort(), both);
+
+  await w.catalog.softDeletePoint(old.id, w.v.clock.now());
+  assert.deepEqual(await listed('snapshots/'), [`snapshots/${kept.snapshotName}`]);
+  assert.deepEqual(await listed(''), [`snapshots/${kept.snapshotName}`], 'the whole listing hides it too');
+  const read = await w.agent.call(`/v1/agent/repo/objects/snapshots/${old.snapshotName}`);
+  assert.deepEqual([read.status, read.json().error], [404, 'POINT_SOFT_DELETED']);
+  assert.equal(
+    await exists(w, `${w.vault.id}/servers/${w.serverId}/repo/snapshots/${old.snapshotName}`),
+    true,
+  );
+
+  assert.equal((await runCli(['vault', 'undelete', 'prod', old.id], w.v.env)).code, 0);
+  assert.deepEqual((await listed('snapshots/')).sort(), both);
+  const again = await w.agent.call(`/v1/agent/repo/objects/snapshots/${old.snapshotName}`);
+  assert.equal(again.status, 200);
 });

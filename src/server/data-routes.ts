@@ -1,4 +1,4 @@
-import { BadInputError, isOffsiteError } from '../errors/index.ts';
+import { BadInputError, isOffsiteError, NotFoundError } from '../errors/index.ts';
 import {
   type BlobStore,
   httpProtocol,
@@ -6,7 +6,7 @@ import {
   validateObjectName,
   validatePrefix,
 } from '../storage/index.ts';
-import { agentStore, objectName, objectNotFound, requestedRange } from './data-objects.ts';
+import { agentOf, agentStore, objectName, objectNotFound, requestedRange } from './data-objects.ts';
 import { putObject } from './data-upload.ts';
 import { forbidden } from './http-status.ts';
 import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
@@ -20,9 +20,11 @@ import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
 const { AGENT_DELETABLE_PREFIX, LIST_PAGE_SIZE, MAX_OBJECT_BYTES, OBJECTS_PATH, SHA256_HEADER } =
   httpProtocol;
 const OCTETS = 'application/octet-stream';
+const SNAPSHOTS = 'snapshots/';
 
 async function getObject(ctx: RequestContext): Promise<RouteResult> {
   const name = objectName(ctx);
+  if (name.startsWith(SNAPSHOTS) && (await softDeletedSnapshots(ctx)).has(name)) throw pointSoftDeleted(name);
   const range = requestedRange(ctx.request.headers.range);
   const store = agentStore(ctx);
   if (range === undefined) return { body: await readObject(store, name), contentType: OCTETS };
@@ -106,7 +108,31 @@ async function listObjects(ctx: RequestContext): Promise<RouteResult> {
   const prefix = validatePrefix(ctx.query.get('prefix') ?? '');
   const after = ctx.query.get('after') ?? '';
   if (after !== '') validateObjectName(after);
-  return { body: await pageOf(agentStore(ctx).list(prefix), after, LIST_PAGE_SIZE) };
+  let listing = agentStore(ctx).list(prefix);
+  if (SNAPSHOTS.startsWith(prefix) || prefix.startsWith(SNAPSHOTS)) {
+    listing = without(listing, await softDeletedSnapshots(ctx));
+  }
+  return { body: await pageOf(listing, after, LIST_PAGE_SIZE) };
+}
+
+/**
+ * A soft-deleted recovery point is out of the agent's sight (not listed, not readable)
+ * until someone undeletes it: restoring it, or backing up on top of it, would use a point
+ * the vault is about to delete. Its objects stay in storage for the undelete.
+ */
+async function softDeletedSnapshots(ctx: RequestContext): Promise<Set<string>> {
+  const points = await ctx.services.catalog.listPoints(agentOf(ctx).server.id, { state: 'soft-deleted' });
+  return new Set(points.map((p) => `${SNAPSHOTS}${p.snapshotName}`));
+}
+
+async function* without(listing: AsyncIterable<ListedObject>, hidden: Set<string>) {
+  for await (const object of listing) if (!hidden.has(object.name)) yield object;
+}
+
+function pointSoftDeleted(name: string): NotFoundError {
+  return new NotFoundError('POINT_SOFT_DELETED', `the recovery point of ${name} is soft-deleted`, {
+    hint: 'undelete it first (offsite vault undelete VAULT POINT-ID), then restore it',
+  });
 }
 
 const NAME_DOC =
