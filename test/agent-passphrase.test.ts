@@ -90,7 +90,11 @@ test('passphrase change rewraps the key only: old one refused, new one works, da
   const keys = await collect(repo.list('keys/'));
   assert.equal(keys.length, 1);
   const retired = await collect(region.list(`${serverPrefix(info.vault.id, info.serverId)}retired-keys/`));
-  assert.equal(retired.length, 1, 'the vault keeps the old slot, outside the repository');
+  assert.deepEqual(
+    retired.map((o) => o.name.replace(/.*\//, '').replace(/^[0-9a-f]{64}/, 'ID')).sort(),
+    ['ID', 'ID.retired'],
+    'the vault keeps the old slot, outside the repository, with its time',
+  );
 
   // Restore elsewhere works with the new passphrase, not with the old one.
   const elsewhere = join(home, 'elsewhere');
@@ -168,4 +172,49 @@ test('init on a registered agent says, before the passphrase is set, that nobody
     /The vault never receives it/,
     'a local repository has no vault to mention',
   );
+});
+
+test('an owner puts back a slot an intruder retired; retention deletes retired slots after the soft-delete days', async (t) => {
+  const v = await startTestVault(t);
+  const home = await tempDir(t, 'offsite-agents-');
+  await ok(['vault', 'create', 'prod', '--region', 'local'], v.env);
+  const web = await register(v, home, 'web1');
+  const src = join(home, 'src');
+  await makeTree(src, { smallFiles: 10, largeFileBytes: 64 * 1024, seed: 5 });
+  await ok(['init'], web.env);
+  await ok(['backup', src], web.env);
+  const intruderPass = join(home, 'intruder.pass');
+  await writeFile(intruderPass, 'the intruder passphrase, long enough\n', { mode: 0o600 });
+  await ok(['agent', 'passphrase', 'change', '--new-password-file', intruderPass], web.env);
+  assert.equal((await runCli(['snapshots'], web.env)).code, 12, 'the owner is locked out');
+
+  const listed = await v.call('/v1/vaults/prod/servers/web1/retired-keys');
+  assert.equal(listed.status, 200, listed.text);
+  const [key] = listed.json().keys;
+  assert.equal(Date.parse(key.expiresAt) - Date.parse(key.retiredAt), 14 * 86_400_000);
+  const restored = await v.call(`/v1/vaults/prod/servers/web1/retired-keys/${key.id}/restore`, {
+    method: 'POST',
+  });
+  assert.equal(restored.status, 200, restored.text);
+  assert.equal((await ok(['snapshots'], web.env)).length, 1, 'the old passphrase opens the backups again');
+  assert.deepEqual((await v.call('/v1/vaults/prod/servers/web1/retired-keys')).json().keys, []);
+  const again = await v.call(`/v1/vaults/prod/servers/web1/retired-keys/${key.id}/restore`, {
+    method: 'POST',
+  });
+  assert.deepEqual([again.status, again.json().error], [404, 'RETIRED_KEY_NOT_FOUND']);
+
+  // The owner retires the intruder's slot in turn; it runs out after the soft-delete days.
+  const slots: { id: string; current: boolean }[] = await ok(['key', 'list'], web.env);
+  const intruders = slots.find((slot) => !slot.current)!;
+  await ok(['key', 'remove', intruders.id], web.env);
+  assert.equal((await runCli(['snapshots'], { ...web.env, OFFSITE_PASSWORD_FILE: intruderPass })).code, 12);
+  const retired = async () => (await v.call('/v1/vaults/prod/servers/web1/retired-keys')).json().keys.length;
+  assert.equal(await retired(), 1);
+  v.clock.advance(13 * 86_400_000);
+  await v.server.background.runNow('retention');
+  assert.equal(await retired(), 1, 'kept within the soft-delete days');
+  v.clock.advance(2 * 86_400_000);
+  await v.server.background.runNow('retention');
+  assert.equal(await retired(), 0, 'deleted after them');
+  assert.equal((await ok(['snapshots'], web.env)).length, 1, 'the owner still opens the backups');
 });

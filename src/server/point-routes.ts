@@ -1,4 +1,4 @@
-import { BadInputError, ConflictError, NotFoundError } from '../errors/index.ts';
+import { BadInputError, ConflictError } from '../errors/index.ts';
 import type { PointRow, ServerRow, VaultRow } from '../vault/catalog/index.ts';
 import { DEFAULT_GC_OPTIONS } from '../vault/gc/index.ts';
 import { policyJson, retentionReductions, storedPolicy, validatePolicy } from '../vault/policy.ts';
@@ -6,7 +6,7 @@ import { saveVaultRecord } from '../vault/records.ts';
 import { DAY_MS, undeletePoint } from '../vault/retention/index.ts';
 import { computeUsage, explain, type ServerUsage, usageHistory } from '../vault/usage/index.ts';
 import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
-import { vaultJson, visibleVault } from './vault-routes.ts';
+import { serverOfVault, vaultJson, visibleVault } from './vault-routes.ts';
 
 // A vault's backup policy and lock, its recovery points (list, undelete) and its usage.
 // Retention and garbage collection themselves run in the background (retention-tasks.ts).
@@ -86,13 +86,7 @@ export function pointJson(point: PointRow, server: string, vault: VaultRow) {
 /** The server a `?server=` names (by name or id), or undefined when none is asked. */
 async function serverParam(ctx: RequestContext, vault: VaultRow): Promise<ServerRow | undefined> {
   const wanted = ctx.query.get('server');
-  if (wanted === null) return undefined;
-  const servers = await ctx.services.catalog.listServers(vault.id);
-  const server = servers.find((s) => s.name === wanted) ?? servers.find((s) => s.id === wanted);
-  if (!server) {
-    throw new NotFoundError('SERVER_NOT_FOUND', `vault ${vault.name} has no registered server "${wanted}"`);
-  }
-  return server;
+  return wanted === null ? undefined : serverOfVault(ctx, vault, wanted);
 }
 
 async function listPoints(ctx: RequestContext): Promise<RouteResult> {

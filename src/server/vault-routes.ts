@@ -1,5 +1,5 @@
 import { BadInputError, NotFoundError } from '../errors/index.ts';
-import type { TokenRow, VaultRow } from '../vault/catalog/index.ts';
+import type { ServerRow, TokenRow, VaultRow } from '../vault/catalog/index.ts';
 import { DEFAULT_SOFT_DELETE_DAYS } from '../vault/catalog/index.ts';
 import { type ReplicationLag, regionHealth, replicationLag } from '../vault/geo/index.ts';
 import { saveVaultRecord } from '../vault/records.ts';
@@ -185,6 +185,20 @@ export async function visibleVault(ctx: RequestContext): Promise<VaultRow> {
     throw new NotFoundError('VAULT_NOT_FOUND', `no vault named "${vault.name}"`);
   }
   return vault;
+}
+
+/** A registered server of the vault, by name or id. */
+export async function serverOfVault(
+  ctx: RequestContext,
+  vault: VaultRow,
+  wanted: string,
+): Promise<ServerRow> {
+  const servers = await ctx.services.catalog.listServers(vault.id);
+  const server = servers.find((s) => s.name === wanted) ?? servers.find((s) => s.id === wanted);
+  if (!server) {
+    throw new NotFoundError('SERVER_NOT_FOUND', `vault ${vault.name} has no registered server "${wanted}"`);
+  }
+  return server;
 }
 
 function unscoped(token: TokenRow | undefined): void {

@@ -3,6 +3,7 @@ import type { Catalog, HeldLease, PointRow, ServerRow, VaultRow } from '../catal
 import { repoStore } from '../layout.ts';
 import { storedPolicy, type VaultPolicy } from '../policy.ts';
 import { saveSoftDeleteRecord } from '../records.ts';
+import { expireRetiredKeys } from '../retired-keys.ts';
 import { expiredPoints } from './expire.ts';
 import { withPointsLock } from './lock.ts';
 import { heldPoints, pointRecords, removePointRecords } from './records.ts';
@@ -11,7 +12,8 @@ import { heldPoints, pointRecords, removePointRecords } from './records.ts';
 // soft-deleted, and points soft-deleted for the vault's softDeleteDays are deleted for
 // good — their snapshot object first, then the catalog, then their records. Without a
 // policy nothing expires; soft-deleted points still run out. Each server's points are
-// worked on under its points lock (./lock.ts), which undelete takes too.
+// worked on under its points lock (./lock.ts), which undelete takes too. Key slots
+// retired by passphrase changes run out after the same days (../retired-keys.ts).
 
 export const DAY_MS = 86_400_000;
 
@@ -20,6 +22,8 @@ export interface RetentionOutcome {
   softDeleted: string[];
   /** Point ids deleted for good by this run. */
   deleted: string[];
+  /** Key slots retired by passphrase changes longer ago than the soft-delete days. */
+  retiredKeysDeleted: string[];
 }
 
 interface Scope {
@@ -36,7 +40,13 @@ export async function applyRetention(
   vault: VaultRow,
   now: number,
 ): Promise<RetentionOutcome> {
-  const scope: Scope = { catalog, region, vault, now, outcome: { softDeleted: [], deleted: [] } };
+  const scope: Scope = {
+    catalog,
+    region,
+    vault,
+    now,
+    outcome: { softDeleted: [], deleted: [], retiredKeysDeleted: [] },
+  };
   // A stored policy that no longer validates expires nothing; soft-deleted points still run out.
   const policy = storedPolicy(vault.policy);
   for (const server of await catalog.listServers(vault.id)) {
@@ -45,6 +55,7 @@ export async function applyRetention(
       if (policy) await expireServer(scope, server, policy, records);
       await purgeServer(scope, server, records, lock);
     });
+    scope.outcome.retiredKeysDeleted.push(...(await expireRetiredKeys(region, vault, server.id, now)));
   }
   return scope.outcome;
 }
