@@ -1,6 +1,7 @@
 import { type BackupOptions, type BackupResult, backup, type Repository } from '../repo/index.ts';
 import { type CommittedPoint, commitBackup } from './commit.ts';
 import { finishJob, reportProgress, startJob } from './jobs.ts';
+import { commitPendingPoints } from './pending-points.ts';
 import type { AgentState } from './state.ts';
 
 // One backup into the vault as a job: reported when it starts, run, its recovery point
@@ -27,6 +28,8 @@ export async function backupToVault(
   options: BackupOptions,
   hooks: { afterBackup?: () => void; progressEveryMs?: number } = {},
 ): Promise<VaultBackup> {
+  // Points an earlier backup stored but could not commit come first: they are older.
+  await commitPendingPoints(state).catch(() => undefined);
   const jobId = await startJob(state, 'backup');
   const progress = options.progress ?? { files: 0, dirs: 0, bytes: 0, errors: 0 };
   const ticker = setInterval(

@@ -1,11 +1,12 @@
 import type { BackupResult, Repository } from '../repo/index.ts';
 import { snapshotPacks } from '../repo/index.ts';
+import { keepIfRetryable, type PointCommit, postPointCommit } from './pending-points.ts';
 import type { AgentState } from './state.ts';
-import { agentClient } from './vault.ts';
 
 // After a backup into the vault, its recovery point is committed: the vault records the
 // snapshot with its statistics and the packs it needs. Until then the backup is not
-// "completed" (DESIGN.md §2.4).
+// "completed" (DESIGN.md §2.4). A commit the vault could not take now is kept and sent
+// before the next backup (./pending-points.ts).
 
 export interface CommittedPoint {
   id: string;
@@ -27,10 +28,14 @@ export async function commitBackup(
     paths: snapshot.paths,
     tags: snapshot.tags,
   };
-  return (await agentClient(state).call('POST', '/v1/agent/points', {
-    snapshot: result.id,
-    time: snapshot.time,
-    stats,
-    packs,
-  })) as CommittedPoint;
+  const commit: PointCommit = { snapshot: result.id, time: snapshot.time, stats, packs };
+  try {
+    return (await postPointCommit(state, commit)) as CommittedPoint;
+  } catch (err) {
+    if (await keepIfRetryable(state, commit, err).catch(() => false)) {
+      const note = 'the recovery point is committed before the next backup';
+      if (err instanceof Error) err.message = `${err.message} (${note})`;
+    }
+    throw err;
+  }
 }

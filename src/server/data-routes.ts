@@ -24,7 +24,7 @@ const SNAPSHOTS = 'snapshots/';
 
 async function getObject(ctx: RequestContext): Promise<RouteResult> {
   const name = objectName(ctx);
-  if (name.startsWith(SNAPSHOTS) && (await softDeletedSnapshots(ctx)).has(name)) throw pointSoftDeleted(name);
+  if (name.startsWith(SNAPSHOTS)) await requireRecoveryPoint(ctx, name);
   const range = requestedRange(ctx.request.headers.range);
   const store = agentStore(ctx);
   if (range === undefined) return { body: await readObject(store, name), contentType: OCTETS };
@@ -110,29 +110,50 @@ async function listObjects(ctx: RequestContext): Promise<RouteResult> {
   if (after !== '') validateObjectName(after);
   let listing = agentStore(ctx).list(prefix);
   if (SNAPSHOTS.startsWith(prefix) || prefix.startsWith(SNAPSHOTS)) {
-    listing = without(listing, await softDeletedSnapshots(ctx));
+    listing = onlyRecoveryPoints(listing, await snapshotStates(ctx));
   }
   return { body: await pageOf(listing, after, LIST_PAGE_SIZE) };
 }
 
 /**
- * A soft-deleted recovery point is out of the agent's sight (not listed, not readable)
- * until someone undeletes it: restoring it, or backing up on top of it, would use a point
- * the vault is about to delete. Its objects stay in storage for the undelete.
+ * The agent sees the snapshots of its active recovery points only. A soft-deleted one is
+ * out of sight until someone undeletes it: restoring it, or backing up on top of it,
+ * would lean on a point the vault is about to delete (its objects stay for the undelete).
+ * A snapshot never committed (the backup stopped between storing and committing it) is
+ * no recovery point: its packs may be collected, so nothing may rely on it.
  */
-async function softDeletedSnapshots(ctx: RequestContext): Promise<Set<string>> {
-  const points = await ctx.services.catalog.listPoints(agentOf(ctx).server.id, { state: 'soft-deleted' });
-  return new Set(points.map((p) => `${SNAPSHOTS}${p.snapshotName}`));
+async function snapshotStates(ctx: RequestContext): Promise<Map<string, 'active' | 'soft-deleted'>> {
+  const points = await ctx.services.catalog.listPoints(agentOf(ctx).server.id, { state: 'all' });
+  const states = new Map<string, 'active' | 'soft-deleted'>();
+  for (const p of points) {
+    if (p.deletedAt === null)
+      states.set(`${SNAPSHOTS}${p.snapshotName}`, p.softDeletedAt === null ? 'active' : 'soft-deleted');
+  }
+  return states;
 }
 
-async function* without(listing: AsyncIterable<ListedObject>, hidden: Set<string>) {
-  for await (const object of listing) if (!hidden.has(object.name)) yield object;
+async function* onlyRecoveryPoints(listing: AsyncIterable<ListedObject>, states: Map<string, string>) {
+  for await (const object of listing) {
+    if (!object.name.startsWith(SNAPSHOTS) || states.get(object.name) === 'active') yield object;
+  }
 }
 
-function pointSoftDeleted(name: string): NotFoundError {
-  return new NotFoundError('POINT_SOFT_DELETED', `the recovery point of ${name} is soft-deleted`, {
-    hint: 'undelete it first (offsite vault undelete VAULT POINT-ID), then restore it',
-  });
+async function requireRecoveryPoint(ctx: RequestContext, name: string): Promise<void> {
+  const state = (await snapshotStates(ctx)).get(name);
+  if (state === 'soft-deleted') {
+    throw new NotFoundError('POINT_SOFT_DELETED', `the recovery point of ${name} is soft-deleted`, {
+      hint: 'undelete it first (offsite vault undelete VAULT POINT-ID), then restore it',
+    });
+  }
+  if (state === undefined && (await agentStore(ctx).head(name)) !== null) {
+    throw new NotFoundError(
+      'POINT_NOT_COMMITTED',
+      `${name} was stored but never committed as a recovery point`,
+      {
+        hint: 'the agent commits it with its next backup; until then it cannot be restored',
+      },
+    );
+  }
 }
 
 const NAME_DOC =
