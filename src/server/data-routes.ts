@@ -21,10 +21,12 @@ const { AGENT_DELETABLE_PREFIX, LIST_PAGE_SIZE, MAX_OBJECT_BYTES, OBJECTS_PATH, 
   httpProtocol;
 const OCTETS = 'application/octet-stream';
 const SNAPSHOTS = 'snapshots/';
+/** The name of a snapshot object: objects of other names are not recovery points. */
+const SNAPSHOT_NAME = /^snapshots\/[0-9a-f]{64}$/;
 
 async function getObject(ctx: RequestContext): Promise<RouteResult> {
   const name = objectName(ctx);
-  if (name.startsWith(SNAPSHOTS)) await requireRecoveryPoint(ctx, name);
+  if (SNAPSHOT_NAME.test(name)) await requireRecoveryPoint(ctx, name);
   const range = requestedRange(ctx.request.headers.range);
   const store = agentStore(ctx);
   if (range === undefined) return { body: await readObject(store, name), contentType: OCTETS };
@@ -134,7 +136,7 @@ async function snapshotStates(ctx: RequestContext): Promise<Map<string, 'active'
 
 async function* onlyRecoveryPoints(listing: AsyncIterable<ListedObject>, states: Map<string, string>) {
   for await (const object of listing) {
-    if (!object.name.startsWith(SNAPSHOTS) || states.get(object.name) === 'active') yield object;
+    if (!SNAPSHOT_NAME.test(object.name) || states.get(object.name) === 'active') yield object;
   }
 }
 
