@@ -52,7 +52,7 @@ const BACKENDS: Backend[] = [
     // s3rver's development secret is the word "S3RVER", which is also its key id and
     // appears in no message; the check is meaningful for the wrong-credentials case.
     secrets: () => [],
-    // s3rver checks the access key id, not the signature.
+    // s3rver-main.ts checks the SigV4 signature, so a wrong secret is refused too.
     wrongEnv: () => ({
       AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG0',
       AWS_SECRET_ACCESS_KEY: 'wR0ng/SeCrEt/kEy',

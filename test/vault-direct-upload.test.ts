@@ -127,9 +127,8 @@ const backends = [
     region: async () => azurite.url(await azurite.newContainer()),
     signs: true,
   },
-  // s3rver checks key ids but not SigV4 signatures (s3rver-main.ts), so it cannot show
-  // that a presigned URL refuses another key or an expired time; AWS and MinIO do.
-  { name: 'S3 (s3rver)', region: async () => s3.url(await s3.newBucket()), signs: false },
+  // s3rver-main.ts checks SigV4 signatures (s3rver itself checks only key ids).
+  { name: 'S3 (s3rver)', region: async () => s3.url(await s3.newBucket()), signs: true },
 ];
 
 describe('direct upload to object storage', () => {
@@ -158,10 +157,9 @@ describe('direct upload to object storage', () => {
       assert.equal(asked.status, 200, asked.text);
       const ticket = asked.json();
       const other = randomBytes(p.bytes.length);
-      // S3 itself would refuse bytes that do not match the signed checksum; s3rver stores them.
-      const headers = { ...ticket.headers };
-      if (!backend.signs) delete headers['x-amz-checksum-sha256'];
-      const stored = await putTo(ticket.url, headers, other);
+      // S3 itself would refuse bytes that do not match the signed checksum; s3rver stores
+      // them (it checks the signature, not the checksum), so the vault's check is shown.
+      const stored = await putTo(ticket.url, ticket.headers, other);
       assert.ok(stored >= 200 && stored < 300, `storage answered ${stored}`);
       assert.ok(await regionHas(s, p.name));
       const done = await s.post('/v1/agent/repo/uploads/complete', { name: p.name });
@@ -193,7 +191,8 @@ describe('direct upload to object storage', () => {
         assert.equal(await putTo(stale.url, stale.headers, q.bytes), 403);
         assert.equal(await regionHas(s, q.name), false);
         s.clockOffset.ms = 0;
-        assert.equal(await putTo(ticket.url, ticket.headers, p.bytes), 201);
+        const first = await putTo(ticket.url, ticket.headers, p.bytes);
+        assert.ok(first === 200 || first === 201, `storage answered ${first}`);
         // Write-once: the same URL cannot replace it.
         assert.notEqual(await putTo(ticket.url, ticket.headers, randomBytes(10)), 201);
         const done = await s.post('/v1/agent/repo/uploads/complete', { name: p.name });

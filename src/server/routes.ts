@@ -2,6 +2,7 @@ import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { DIRECT_ROUTES } from './direct-routes.ts';
+import { GEO_ROUTES } from './geo-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
 import { gauge } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -78,6 +79,7 @@ export function routeTable(): Route[] {
     ...AGENT_ROUTES,
     ...DATA_ROUTES,
     ...DIRECT_ROUTES,
+    ...GEO_ROUTES,
     ...RESTORE_ROUTES,
   ];
   let document: unknown;

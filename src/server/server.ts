@@ -9,7 +9,7 @@ import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
-import { GEO_TASKS } from './geo-tasks.ts';
+import { geoTasks } from './geo-tasks.ts';
 import { errorBody, statusFor } from './http-status.ts';
 import { parseListen, urlFor } from './listen.ts';
 import { RequestMetrics, UNMATCHED } from './metrics.ts';
@@ -47,6 +47,8 @@ export interface ServerOptions {
   /** Run the periodic tasks on their timers (default true); tests run them with runNow. */
   background?: boolean;
   log?: Logger;
+  /** Alert when a vault's secondary region is this far behind (default 1 h). */
+  replicationLagAlertMs?: number;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
   closeTimeoutMs?: number;
 }
@@ -302,7 +304,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   h.services.publicUrl = options.publicUrl ?? urlFor(host, bound);
   const loginCode = newToken();
   await issueLoginLink(boot.catalog, hashToken(loginCode), h.services.now());
-  const tasks = [...RETENTION_TASKS, ...OPS_TASKS, ...GEO_TASKS];
+  const tasks = [
+    ...RETENTION_TASKS,
+    ...OPS_TASKS,
+    ...geoTasks({ replicationLagAlertMs: options.replicationLagAlertMs }),
+  ];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {
     url: urlFor(host, bound),

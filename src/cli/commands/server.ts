@@ -1,4 +1,5 @@
 import { parseRegion, startServer } from '../../server/index.ts';
+import { parseDuration } from '../../util/index.ts';
 import { type Command, list, str, UsageError } from '../command.ts';
 
 export const serverCommand: Command = {
@@ -19,6 +20,7 @@ export const serverCommand: Command = {
     region: { type: 'string', multiple: true },
     catalog: { type: 'string' },
     'public-url': { type: 'string' },
+    'replication-lag-alert': { type: 'string' },
   },
   optionHelp: [
     ['--data DIR', 'the server data folder (created if missing)'],
@@ -31,16 +33,22 @@ export const serverCommand: Command = {
       '--catalog URL',
       'a shared PostgreSQL catalog (default: DATA_DIR/catalog.sqlite; also $OFFSITE_CATALOG)',
     ],
+    [
+      '--replication-lag-alert DURATION',
+      "alert when a vault's secondary region lacks data older than this (default 1h)",
+    ],
   ],
   async run(ctx) {
     const dataDir = str(ctx.values, 'data');
     if (!dataDir) throw new UsageError('give --data DIR');
+    const lagAlert = str(ctx.values, 'replication-lag-alert');
     const server = await startServer({
       dataDir,
       listen: str(ctx.values, 'listen') ?? '127.0.0.1:8443',
       regions: list(ctx.values, 'region').map(parseRegion),
       catalogUrl: str(ctx.values, 'catalog') ?? ctx.env.OFFSITE_CATALOG,
       publicUrl: str(ctx.values, 'public-url'),
+      replicationLagAlertMs: lagAlert === undefined ? undefined : parseDuration(lagAlert),
     });
     const regions = server.regions.map((r) => `${r.name}=${r.url}`);
     ctx.out.data({

@@ -1,6 +1,8 @@
 // For tests only: starts a real Azurite Blob service (the npm package `azurite`) as a
 // child process on a free loopback port, in memory, with the well-known development
-// account. Not exported from ../index.ts.
+// account; over HTTPS when given a certificate (the caller makes its CA trusted, e.g.
+// with tls.setDefaultCACertificates, and NODE_EXTRA_CA_CERTS for child processes). Not
+// exported from ../index.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -29,10 +31,16 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
-export async function startAzurite(): Promise<Azurite> {
+export interface AzuriteOptions {
+  /** PEM files of a server certificate for 127.0.0.1 and its key: serve HTTPS. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const cwd = await mkdtemp(join(tmpdir(), 'offsite-azurite-'));
   const args = ['--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence'];
   args.push('--skipApiVersionCheck', '--disableTelemetry', '--silent');
+  if (options.tls) args.push('--cert', options.tls.certFile, '--key', options.tls.keyFile);
   const child = spawn(process.execPath, [realpathSync(BIN), ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,7 +53,8 @@ export async function startAzurite(): Promise<Azurite> {
     await rm(cwd, { recursive: true, force: true });
     throw err;
   }
-  const serviceUrl = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const scheme = options.tls ? 'https' : 'http';
+  const serviceUrl = `${scheme}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   const credential = new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY);
   const container = (name: string) => new ContainerClient(`${serviceUrl}/${name}`, credential);
   return {
@@ -72,13 +81,13 @@ export async function startAzurite(): Promise<Azurite> {
   };
 }
 
-/** Waits for Azurite's "successfully listens on http://127.0.0.1:PORT" line. */
+/** Waits for Azurite's "successfully listens on http(s)://127.0.0.1:PORT" line. */
 function listeningPort(child: ChildProcess): Promise<number> {
   return new Promise((resolvePort, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listens on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /listens on https?:\/\/127\.0\.0\.1:(\d+)/.exec(output);
       if (match) {
         child.stdout?.off('data', onData);
         child.stdout?.resume();

@@ -1,7 +1,8 @@
 // For tests only: starts a real S3-compatible server, s3rver (npm package `s3rver`), as
 // a child process on a free loopback port over a temporary directory, through
 // ./s3rver-main.ts (which fixes two defects of its filesystem store; read why there).
-// Not exported from ../index.ts. s3rver's default account is S3RVER / S3RVER.
+// Not exported from ../index.ts. s3rver's default account is S3RVER / S3RVER. Over HTTPS
+// when given a certificate (the caller makes its CA trusted, as for Azurite).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +16,7 @@ export const S3RVER_SECRET = 'S3RVER';
 const MAIN = resolve(import.meta.dirname, 's3rver-main.ts');
 
 export interface S3rver {
-  /** http://127.0.0.1:PORT */
+  /** http(s)://127.0.0.1:PORT */
   readonly endpoint: string;
   readonly port: number;
   /** The environment a process needs to reach the server. */
@@ -33,11 +34,17 @@ export interface S3rver {
  * `serviceEndpoint` is the host suffix s3rver reads virtual-host style buckets from:
  * with "localhost", BUCKET.s3.localhost:PORT addresses BUCKET.
  */
-export async function startS3rver(): Promise<S3rver> {
+export interface S3rverOptions {
+  /** PEM files of a server certificate for 127.0.0.1 and its key: serve HTTPS. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+export async function startS3rver(options: S3rverOptions = {}): Promise<S3rver> {
   const directory = await mkdtemp(join(tmpdir(), 'offsite-s3rver-'));
   // s3rver makes its list continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
   const node = [process.execPath, '--openssl-legacy-provider'];
-  const child = spawn(node[0]!, [...node.slice(1), MAIN, directory, 'localhost'], {
+  const tlsArgs = options.tls ? [options.tls.certFile, options.tls.keyFile] : [];
+  const child = spawn(node[0]!, [...node.slice(1), MAIN, directory, 'localhost', ...tlsArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let port: number;
@@ -48,7 +55,7 @@ export async function startS3rver(): Promise<S3rver> {
     await rm(directory, { recursive: true, force: true });
     throw err;
   }
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',

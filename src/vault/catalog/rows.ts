@@ -63,6 +63,11 @@ export interface VaultChanges {
   immutable?: boolean;
   /** null: no secondary any more. */
   secondaryRegion?: string | null;
+  /**
+   * Only when promoting the secondary region (its data is there already): a vault's
+   * region is where its data lives, so it changes with nothing else.
+   */
+  region?: string;
 }
 
 /** Where the copy of a vault in its secondary region stood after the last replication cycle. */

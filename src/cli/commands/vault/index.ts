@@ -4,6 +4,7 @@ import type { VaultAction } from './action.ts';
 import { ALERTS_ACTIONS } from './alerts.ts';
 import { adminClient } from './client.ts';
 import { CRUD_ACTIONS } from './crud.ts';
+import { GEO_ACTIONS } from './geo.ts';
 import { JOBS_ACTIONS } from './jobs.ts';
 import { POINTS_ACTIONS } from './points.ts';
 import { POLICY_ACTIONS } from './policy.ts';
@@ -16,6 +17,7 @@ import { USAGE_ACTIONS } from './usage.ts';
 
 const ACTIONS: VaultAction[] = [
   ...CRUD_ACTIONS,
+  ...GEO_ACTIONS,
   ...POLICY_ACTIONS,
   ...REGISTRATION_ACTIONS,
   ...POINTS_ACTIONS,

@@ -48,11 +48,13 @@ export async function listVaults(db: Db, options?: { includeDeleted?: boolean })
 
 export async function updateVault(db: Db, id: string, changes: VaultChanges): Promise<VaultRow> {
   return db.atomic(async (db) => {
-    const values = shared.changedVaultValues(await getLiveVault(db, id), changes);
+    const vault = await getLiveVault(db, id);
+    const values = shared.changedVaultValues(vault, changes);
     const row = await db.get(
       `UPDATE vaults SET quota_bytes = $1, soft_delete_days = $2, immutable = $3, policy = $4,
-       secondary_region = $5 WHERE id = $6 RETURNING ${COLUMNS}`,
+       secondary_region = $5, region = $6 WHERE id = $7 RETURNING ${COLUMNS}`,
       ...values,
+      shared.changedVaultRegion(vault, changes),
       id,
     );
     return shared.toVault(row!);

@@ -62,9 +62,14 @@ export function changedVaultValues(vault: VaultRow, changes: VaultChanges) {
     check.optionalJsonObject('policy', changes.policy === undefined ? vault.policy : changes.policy),
     secondaryRegion(
       changes.secondaryRegion === undefined ? vault.secondaryRegion : changes.secondaryRegion,
-      vault.region,
+      changedVaultRegion(vault, changes),
     ),
   ] as const;
+}
+
+/** The region after the changes, checked (the secondary is checked against it). */
+export function changedVaultRegion(vault: VaultRow, changes: VaultChanges): string {
+  return changes.region === undefined ? vault.region : check.text('region', changes.region);
 }
 
 export function vaultExists(name: string): ConflictError {

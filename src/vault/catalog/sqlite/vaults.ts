@@ -45,11 +45,13 @@ export function listVaults(db: Db, options?: { includeDeleted?: boolean }): Vaul
 
 export function updateVault(db: Db, id: string, changes: VaultChanges): VaultRow {
   return db.atomic(() => {
-    const values = shared.changedVaultValues(getLiveVault(db, id), changes);
+    const vault = getLiveVault(db, id);
+    const values = shared.changedVaultValues(vault, changes);
     const row = db.get(
       `UPDATE vaults SET quota_bytes = ?, soft_delete_days = ?, immutable = ?, policy = ?,
-       secondary_region = ? WHERE id = ? RETURNING ${COLUMNS}`,
+       secondary_region = ?, region = ? WHERE id = ? RETURNING ${COLUMNS}`,
       ...values,
+      shared.changedVaultRegion(vault, changes),
       id,
     );
     return shared.toVault(row!);
