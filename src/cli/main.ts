@@ -11,6 +11,7 @@ import { catCommand } from './commands/cat.ts';
 import { certCommand } from './commands/cert.ts';
 import { checkCommand } from './commands/check.ts';
 import { diffCommand } from './commands/diff.ts';
+import { drCommand } from './commands/dr/index.ts';
 import { dumpCommand } from './commands/dump.ts';
 import { forgetCommand } from './commands/forget.ts';
 import { init } from './commands/init.ts';
@@ -20,6 +21,8 @@ import { pruneCommand } from './commands/prune.ts';
 import { repairCommand } from './commands/repair.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { serverCommand } from './commands/server.ts';
+import { siteAgentCommand } from './commands/site/agent.ts';
+import { siteCommand } from './commands/site/index.ts';
 import { snapshotsCommand } from './commands/snapshots.ts';
 import { tokenCommand } from './commands/token.ts';
 import { userCommand } from './commands/user.ts';
@@ -47,6 +50,9 @@ const COMMANDS: Command[] = [
   serverCommand,
   vaultCommand,
   agentCommand,
+  siteCommand,
+  siteAgentCommand,
+  drCommand,
   userCommand,
   tokenCommand,
 ];
@@ -77,7 +83,8 @@ function mainHelp(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'environment: OFFSITE_REPOSITORY, OFFSITE_PASSWORD, OFFSITE_PASSWORD_FILE, OFFSITE_AGENT_DIR,',
-    '  OFFSITE_SERVER, OFFSITE_TOKEN, OFFSITE_CA_CERT, OFFSITE_CATALOG; storage credentials:',
+    '  OFFSITE_SITE_AGENT_DIR, OFFSITE_SERVER, OFFSITE_TOKEN, OFFSITE_CA_CERT, OFFSITE_CATALOG;',
+    '  storage credentials:',
     '  AZURE_STORAGE_KEY or AZURE_STORAGE_SAS, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or *_FILE)',
     'exit codes: 0 ok, 1 failed, 3 partial (some files unreadable), 10 no repository, 12 wrong passphrase',
     '',

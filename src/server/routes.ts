@@ -2,6 +2,7 @@ import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { DIRECT_ROUTES } from './direct-routes.ts';
+import { DR_ROUTES } from './dr-routes.ts';
 import { GEO_ROUTES } from './geo-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
 import { gauge } from './metrics.ts';
@@ -81,6 +82,7 @@ export function routeTable(): Route[] {
     ...DIRECT_ROUTES,
     ...GEO_ROUTES,
     ...RESTORE_ROUTES,
+    ...DR_ROUTES,
   ];
   let document: unknown;
   routes.push({ ...OPENAPI_ROUTE, handler: async () => ({ body: document }) });

@@ -9,6 +9,7 @@ import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { drTasks } from './dr-tasks.ts';
 import { geoTasks } from './geo-tasks.ts';
 import { errorBody, statusFor } from './http-status.ts';
 import { parseListen, urlFor } from './listen.ts';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   /** Run the periodic tasks on their timers (default true); tests run them with runNow. */
   background?: boolean;
   log?: Logger;
+  /** How long a site agent may be silent before its site is marked down; default 60 s. */
+  siteDownAfterMs?: number;
   /** Alert when a vault's secondary region is this far behind (default 1 h). */
   replicationLagAlertMs?: number;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
@@ -308,6 +311,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...RETENTION_TASKS,
     ...OPS_TASKS,
     ...geoTasks({ replicationLagAlertMs: options.replicationLagAlertMs }),
+    ...drTasks({ siteDownAfterMs: options.siteDownAfterMs }),
   ];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {

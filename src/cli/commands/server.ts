@@ -20,6 +20,7 @@ export const serverCommand: Command = {
     region: { type: 'string', multiple: true },
     catalog: { type: 'string' },
     'public-url': { type: 'string' },
+    'site-down-after': { type: 'string' },
     'replication-lag-alert': { type: 'string' },
   },
   optionHelp: [
@@ -34,6 +35,10 @@ export const serverCommand: Command = {
       'a shared PostgreSQL catalog (default: DATA_DIR/catalog.sqlite; also $OFFSITE_CATALOG)',
     ],
     [
+      '--site-down-after DURATION',
+      'mark a DR site down (with an alert) after its site agent is silent this long (default 60s)',
+    ],
+    [
       '--replication-lag-alert DURATION',
       "alert when a vault's secondary region lacks data older than this (default 1h)",
     ],
@@ -41,6 +46,7 @@ export const serverCommand: Command = {
   async run(ctx) {
     const dataDir = str(ctx.values, 'data');
     if (!dataDir) throw new UsageError('give --data DIR');
+    const siteDownAfter = str(ctx.values, 'site-down-after');
     const lagAlert = str(ctx.values, 'replication-lag-alert');
     const server = await startServer({
       dataDir,
@@ -48,6 +54,7 @@ export const serverCommand: Command = {
       regions: list(ctx.values, 'region').map(parseRegion),
       catalogUrl: str(ctx.values, 'catalog') ?? ctx.env.OFFSITE_CATALOG,
       publicUrl: str(ctx.values, 'public-url'),
+      siteDownAfterMs: siteDownAfter === undefined ? undefined : parseDuration(siteDownAfter),
       replicationLagAlertMs: lagAlert === undefined ? undefined : parseDuration(lagAlert),
     });
     const regions = server.regions.map((r) => `${r.name}=${r.url}`);

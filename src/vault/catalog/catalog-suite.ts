@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe } from 'node:test';
 import { certificateCases, credentialsCases, serverCases } from './suite/access.ts';
 import type { Context } from './suite/context.ts';
+import { commandCases, siteAgentCases, siteCases, workloadCases } from './suite/dr.ts';
 import { leaseCases } from './suite/leases.ts';
 import { alertCases, jobCases } from './suite/operations.ts';
 import { packCases, pointCases } from './suite/packs.ts';
@@ -49,6 +50,10 @@ export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
     describe('webhook deliveries', () => deliveryCases(ctx));
     describe('replication status', () => replicationCases(ctx));
     describe('leases', () => leaseCases(ctx));
+    describe('DR sites', () => siteCases(ctx));
+    describe('DR site agents', () => siteAgentCases(ctx));
+    describe('DR workloads', () => workloadCases(ctx));
+    describe('DR commands', () => commandCases(ctx));
     describe('transactions', () => transactionCases(ctx));
   });
 }

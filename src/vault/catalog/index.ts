@@ -1,5 +1,6 @@
 // The vault's catalog: vaults, credentials, certificates, registered servers, packs and
-// recovery points (pack references as bitmaps), jobs, alerts, people and usage history.
+// recovery points (pack references as bitmaps), jobs, alerts, people, usage history, and
+// disaster recovery's sites, site agents, workloads and commands.
 // It accelerates the vault and stores its policy; blob storage stays the source of truth
 // and the catalog can be rebuilt from it. `Catalog` is the contract, `SqliteCatalog` the
 // embedded backend, `PostgresCatalog` the one several vault servers share. The shared

@@ -230,11 +230,102 @@ CREATE TABLE leases (
 );
 `;
 
+// Disaster recovery (DESIGN.md §6): sites of a vault, the one site agent of each (its
+// client certificate pinned like a server's), one-use site credentials files, workloads
+// (the declared YAML as JSON, versioned), what each site agent last reported (inventory,
+// and replication health per workload and site), a fencing epoch per workload, and the
+// command queue server → site agent. A site name is unique among live sites only, so a
+// deleted site's name can be used again; its rows stay for history.
+const DISASTER_RECOVERY = `
+CREATE TABLE dr_sites (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  name TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  last_heartbeat_at BIGINT,
+  down_since BIGINT,
+  deleted_at BIGINT
+);
+CREATE UNIQUE INDEX dr_sites_live_name ON dr_sites (name) WHERE deleted_at IS NULL;
+CREATE INDEX dr_sites_vault ON dr_sites (vault_id);
+
+CREATE TABLE dr_site_credentials (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  secret_hash TEXT NOT NULL UNIQUE,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  superseded_at BIGINT
+);
+CREATE INDEX dr_site_credentials_site ON dr_site_credentials (site_id);
+
+CREATE TABLE dr_site_agents (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL UNIQUE REFERENCES dr_sites (id),
+  cert_fingerprint TEXT NOT NULL UNIQUE,
+  cert_not_after BIGINT NOT NULL,
+  registered_at BIGINT NOT NULL
+);
+
+CREATE TABLE dr_workloads (
+  id TEXT PRIMARY KEY,
+  vault_id TEXT NOT NULL REFERENCES vaults (id),
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  primary_site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  replica_site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX dr_workloads_vault ON dr_workloads (vault_id);
+
+CREATE TABLE dr_site_reports (
+  site_id TEXT PRIMARY KEY REFERENCES dr_sites (id),
+  reported_at BIGINT NOT NULL,
+  inventory TEXT NOT NULL
+);
+
+CREATE TABLE dr_replication_health (
+  workload_id TEXT NOT NULL REFERENCES dr_workloads (id),
+  site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  reported_at BIGINT NOT NULL,
+  last_point_at BIGINT,
+  last_point_id TEXT,
+  consistent INTEGER NOT NULL,
+  lag_ms BIGINT,
+  error TEXT,
+  PRIMARY KEY (workload_id, site_id)
+);
+
+CREATE TABLE dr_fencing (
+  workload_id TEXT PRIMARY KEY REFERENCES dr_workloads (id),
+  epoch BIGINT NOT NULL,
+  active_site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  changed_at BIGINT NOT NULL
+);
+
+CREATE TABLE dr_commands (
+  id TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL REFERENCES dr_sites (id),
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  result TEXT,
+  created_at BIGINT NOT NULL,
+  sent_at BIGINT,
+  finished_at BIGINT
+);
+CREATE INDEX dr_commands_site_state ON dr_commands (site_id, state, created_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', sql: INITIAL_SCHEMA },
   { version: 2, name: 'token owners, skipped counts, webhooks', sql: PEOPLE_AND_WEBHOOKS },
   { version: 3, name: 'secondary regions, replication status', sql: SECONDARY_REGIONS },
   { version: 4, name: 'leases', sql: LEASES },
+  { version: 5, name: 'disaster recovery: sites, site agents, workloads, commands', sql: DISASTER_RECOVERY },
 ];
 
 /**

@@ -2,6 +2,25 @@
 // ./catalog-suite.ts. Its rows are in ./rows.ts. Times are always arguments, never read
 // from a clock here, so the service decides what "now" is and tests control it.
 
+import type {
+  AppliedWorkload,
+  CommandClaim,
+  CommandOutcome,
+  CommandRow,
+  FencingRow,
+  NewCommand,
+  NewSite,
+  NewSiteAgent,
+  NewSiteCredentials,
+  NewSiteReport,
+  NewWorkload,
+  ReplicationHealthRow,
+  SiteAgentRow,
+  SiteCredentialsRow,
+  SiteReportRow,
+  SiteRow,
+  WorkloadRow,
+} from './dr-types.ts';
 import type { LeaseRow } from './lease-types.ts';
 import type {
   AlertRow,
@@ -38,6 +57,7 @@ import type {
 } from './rows.ts';
 import type { DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from './webhook-types.ts';
 
+export * from './dr-types.ts';
 export * from './lease-types.ts';
 export * from './rows.ts';
 export * from './webhook-types.ts';
@@ -177,6 +197,48 @@ export interface Catalog {
   releaseLease(name: string, holder: string, at: number): Promise<boolean>;
   /** Every lease ever taken (held or run out), by name. */
   listLeases(): Promise<LeaseRow[]>;
+
+  /** Refuses a name a live site has (SITE_EXISTS) and a deleted vault. */
+  createSite(input: NewSite): Promise<SiteRow>;
+  /** Deleted sites are found too (their deletedAt is set). */
+  getSite(id: string): Promise<SiteRow>;
+  /** Live sites only. */
+  getSiteByName(name: string): Promise<SiteRow>;
+  /** Live sites by name, every vault's or one vault's. */
+  listSites(options?: { vaultId?: string }): Promise<SiteRow[]>;
+  /** Refuses a site a workload uses (SITE_IN_USE); its agent is unregistered; again keeps the first time. */
+  deleteSite(id: string, at: number): Promise<SiteRow>;
+  /** Marks the site down since a time, or up (null). */
+  setSiteDown(id: string, downSince: number | null): Promise<SiteRow>;
+  /** Supersedes every earlier site credentials file of the site. */
+  issueSiteCredentials(input: NewSiteCredentials): Promise<SiteCredentialsRow>;
+  /** Marks the file used if it is the newest, unexpired and unused; otherwise AuthError. */
+  consumeSiteCredentials(secretHash: string, now: number): Promise<SiteCredentialsRow>;
+  /** Replaces the site's agent; a fingerprint another site agent or a server has is CERT_IN_USE. */
+  registerSiteAgent(input: NewSiteAgent): Promise<SiteAgentRow>;
+  findSiteAgentByFingerprint(certFingerprint: string): Promise<SiteAgentRow | undefined>;
+  findSiteAgentOfSite(siteId: string): Promise<SiteAgentRow | undefined>;
+  /** Creates or updates each (version + 1 when changed), all or nothing; a new one gets fencing epoch 1 at its primary. */
+  applyWorkloads(inputs: readonly NewWorkload[], at: number): Promise<AppliedWorkload[]>;
+  getWorkloadByName(name: string): Promise<WorkloadRow>;
+  /** By name; a vault's, or those a site is primary or replica of, when asked. */
+  listWorkloads(options?: { vaultId?: string; siteId?: string }): Promise<WorkloadRow[]>;
+  /** A heartbeat: replaces the site's inventory and its health rows; lastHeartbeatAt never moves back. */
+  recordSiteReport(input: NewSiteReport): Promise<SiteRow>;
+  findSiteReport(siteId: string): Promise<SiteReportRow | undefined>;
+  /** The workload's health as each of its sites last reported it. */
+  listReplicationHealth(workloadId: string): Promise<ReplicationHealthRow[]>;
+  getFencing(workloadId: string): Promise<FencingRow>;
+  /** One more epoch, held by activeSiteId (the workload's primary or replica). */
+  advanceFencing(workloadId: string, activeSiteId: string, at: number): Promise<FencingRow>;
+  queueCommand(input: NewCommand): Promise<CommandRow>;
+  /** Marks due commands sent and returns them, oldest first (see CommandClaim). */
+  claimCommands(siteId: string, claim: CommandClaim): Promise<CommandRow[]>;
+  getCommand(id: string): Promise<CommandRow>;
+  /** Only the site's own command (else COMMAND_NOT_FOUND), once (else COMMAND_FINISHED). */
+  finishCommand(id: string, siteId: string, outcome: CommandOutcome): Promise<CommandRow>;
+  /** Newest first. */
+  listCommands(siteId: string, options?: { limit?: number }): Promise<CommandRow[]>;
 
   /**
    * Runs fn atomically: everything it did through `tx` is kept if it resolves and undone

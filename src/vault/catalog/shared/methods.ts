@@ -1,32 +1,48 @@
 import type {
   AlertRow,
+  AppliedWorkload,
   Catalog,
   CertificateRow,
+  CommandClaim,
+  CommandOutcome,
+  CommandRow,
   CredentialsRow,
   DeliveryAttempt,
+  FencingRow,
   JobChanges,
   JobListOptions,
   JobRow,
   LeaseRow,
   NewAlert,
   NewCertificate,
+  NewCommand,
   NewCredentials,
   NewJob,
   NewPack,
   NewPoint,
   NewServer,
+  NewSite,
+  NewSiteAgent,
+  NewSiteCredentials,
+  NewSiteReport,
   NewToken,
   NewUser,
   NewVault,
   NewWebhook,
+  NewWorkload,
   PackRow,
   PackTally,
   PointListOptions,
   PointRow,
   RaisedAlert,
+  ReplicationHealthRow,
   ReplicationStatusRow,
   ServerCertificate,
   ServerRow,
+  SiteAgentRow,
+  SiteCredentialsRow,
+  SiteReportRow,
+  SiteRow,
   TokenRow,
   UsageListOptions,
   UsageRow,
@@ -36,6 +52,7 @@ import type {
   VaultRow,
   WebhookDeliveryRow,
   WebhookRow,
+  WorkloadRow,
 } from '../types.ts';
 
 // The Catalog methods both backends delegate the same way: each passes its arguments, as
@@ -285,5 +302,78 @@ export abstract class CatalogMethods implements Catalog {
   }
   listLeases(): Promise<LeaseRow[]> {
     return this.call('listLeases');
+  }
+
+  createSite(input: NewSite): Promise<SiteRow> {
+    return this.call('createSite', input);
+  }
+  getSite(id: string): Promise<SiteRow> {
+    return this.call('getSite', id);
+  }
+  getSiteByName(name: string): Promise<SiteRow> {
+    return this.call('getSiteByName', name);
+  }
+  listSites(options?: { vaultId?: string }): Promise<SiteRow[]> {
+    return this.call('listSites', options);
+  }
+  deleteSite(id: string, at: number): Promise<SiteRow> {
+    return this.call('deleteSite', id, at);
+  }
+  setSiteDown(id: string, downSince: number | null): Promise<SiteRow> {
+    return this.call('setSiteDown', id, downSince);
+  }
+  issueSiteCredentials(input: NewSiteCredentials): Promise<SiteCredentialsRow> {
+    return this.call('issueSiteCredentials', input);
+  }
+  consumeSiteCredentials(secretHash: string, now: number): Promise<SiteCredentialsRow> {
+    return this.call('consumeSiteCredentials', secretHash, now);
+  }
+  registerSiteAgent(input: NewSiteAgent): Promise<SiteAgentRow> {
+    return this.call('registerSiteAgent', input);
+  }
+  findSiteAgentByFingerprint(certFingerprint: string): Promise<SiteAgentRow | undefined> {
+    return this.call('findSiteAgentByFingerprint', certFingerprint);
+  }
+  findSiteAgentOfSite(siteId: string): Promise<SiteAgentRow | undefined> {
+    return this.call('findSiteAgentOfSite', siteId);
+  }
+  applyWorkloads(inputs: readonly NewWorkload[], at: number): Promise<AppliedWorkload[]> {
+    return this.call('applyWorkloads', inputs, at);
+  }
+  getWorkloadByName(name: string): Promise<WorkloadRow> {
+    return this.call('getWorkloadByName', name);
+  }
+  listWorkloads(options?: { vaultId?: string; siteId?: string }): Promise<WorkloadRow[]> {
+    return this.call('listWorkloads', options);
+  }
+  recordSiteReport(input: NewSiteReport): Promise<SiteRow> {
+    return this.call('recordSiteReport', input);
+  }
+  findSiteReport(siteId: string): Promise<SiteReportRow | undefined> {
+    return this.call('findSiteReport', siteId);
+  }
+  listReplicationHealth(workloadId: string): Promise<ReplicationHealthRow[]> {
+    return this.call('listReplicationHealth', workloadId);
+  }
+  getFencing(workloadId: string): Promise<FencingRow> {
+    return this.call('getFencing', workloadId);
+  }
+  advanceFencing(workloadId: string, activeSiteId: string, at: number): Promise<FencingRow> {
+    return this.call('advanceFencing', workloadId, activeSiteId, at);
+  }
+  queueCommand(input: NewCommand): Promise<CommandRow> {
+    return this.call('queueCommand', input);
+  }
+  claimCommands(siteId: string, claim: CommandClaim): Promise<CommandRow[]> {
+    return this.call('claimCommands', siteId, claim);
+  }
+  getCommand(id: string): Promise<CommandRow> {
+    return this.call('getCommand', id);
+  }
+  finishCommand(id: string, siteId: string, outcome: CommandOutcome): Promise<CommandRow> {
+    return this.call('finishCommand', id, siteId, outcome);
+  }
+  listCommands(siteId: string, options?: { limit?: number }): Promise<CommandRow[]> {
+    return this.call('listCommands', siteId, options);
   }
 }
