@@ -188,14 +188,12 @@ test('an owner puts back a slot an intruder retired; retention deletes retired s
   await ok(['agent', 'passphrase', 'change', '--new-password-file', intruderPass], web.env);
   assert.equal((await runCli(['snapshots'], web.env)).code, 12, 'the owner is locked out');
 
-  const listed = await v.call('/v1/vaults/prod/servers/web1/retired-keys');
-  assert.equal(listed.status, 200, listed.text);
-  const [key] = listed.json().keys;
+  const listed = await ok(['vault', 'retired-keys', 'prod', 'web1'], v.env);
+  const [key] = listed.keys;
   assert.equal(Date.parse(key.expiresAt) - Date.parse(key.retiredAt), 14 * 86_400_000);
-  const restored = await v.call(`/v1/vaults/prod/servers/web1/retired-keys/${key.id}/restore`, {
-    method: 'POST',
-  });
-  assert.equal(restored.status, 200, restored.text);
+  const shown = await runCli(['vault', 'retired-keys', 'prod', 'web1'], v.env);
+  assert.ok(shown.stdout.includes(key.id), shown.stdout);
+  await ok(['vault', 'retired-keys', 'prod', 'web1', '--restore', key.id], v.env);
   assert.equal((await ok(['snapshots'], web.env)).length, 1, 'the old passphrase opens the backups again');
   assert.deepEqual((await v.call('/v1/vaults/prod/servers/web1/retired-keys')).json().keys, []);
   const again = await v.call(`/v1/vaults/prod/servers/web1/retired-keys/${key.id}/restore`, {

@@ -6,6 +6,7 @@ import { adminClient } from './client.ts';
 import { CRUD_ACTIONS } from './crud.ts';
 import { GEO_ACTIONS } from './geo.ts';
 import { JOBS_ACTIONS } from './jobs.ts';
+import { KEYS_ACTIONS } from './keys.ts';
 import { POINTS_ACTIONS } from './points.ts';
 import { POLICY_ACTIONS } from './policy.ts';
 import { REBUILD_ACTIONS } from './rebuild.ts';
@@ -21,6 +22,7 @@ const ACTIONS: VaultAction[] = [
   ...POLICY_ACTIONS,
   ...REGISTRATION_ACTIONS,
   ...POINTS_ACTIONS,
+  ...KEYS_ACTIONS,
   ...USAGE_ACTIONS,
   ...JOBS_ACTIONS,
   ...ALERTS_ACTIONS,
