@@ -223,21 +223,41 @@ export class BlobIndex {
 
   /** Adds a blob; false (and nothing changes) if the id is already indexed. */
   add(id: Uint8Array, loc: BlobLocation): boolean {
+    this.#checkLocation(id, loc);
+    const ordinal = this.#ids.insert(id);
+    if (ordinal < 0) return false;
+    if (this.#flags.length < this.#ids.capacity) this.#resizeColumns(this.#ids.capacity);
+    this.#write(ordinal, loc);
+    return true;
+  }
+
+  /**
+   * Points an indexed blob at a new location (a copy stored again because its pack is
+   * condemned); false if the id is not indexed.
+   */
+  move(id: Uint8Array, loc: BlobLocation): boolean {
+    this.#checkLocation(id, loc);
+    const ordinal = this.#ids.find(id);
+    if (ordinal < 0) return false;
+    this.#write(ordinal, loc);
+    return true;
+  }
+
+  #checkLocation(id: Uint8Array, loc: BlobLocation): void {
     checkId(id, 'blob id');
     this.#checkPack(loc.packIndex);
     checkU32('offset', loc.offset);
     checkU32('length', loc.length);
     checkU32('raw length', loc.rawLength);
-    const ordinal = this.#ids.insert(id);
-    if (ordinal < 0) return false;
-    if (this.#flags.length < this.#ids.capacity) this.#resizeColumns(this.#ids.capacity);
+  }
+
+  #write(ordinal: number, loc: BlobLocation): void {
     const row = ordinal * 4;
     this.#locs[row] = loc.packIndex;
     this.#locs[row + 1] = loc.offset;
     this.#locs[row + 2] = loc.length;
     this.#locs[row + 3] = loc.rawLength;
     this.#flags[ordinal] = (loc.type === BLOB_TREE ? FLAG_TREE : 0) | (loc.compressed ? FLAG_COMPRESSED : 0);
-    return true;
   }
 
   /** Allocates nothing: for the per-chunk "do we have it already?" question. */

@@ -15,6 +15,7 @@ import { fastKdfParams } from './crypto/kdf.ts';
 import { encodeVaultMarker } from './gc-markers.ts';
 import { Repository } from './repository.ts';
 import { restore } from './restore/restorer.ts';
+import { snapshotPacks } from './snapshot-packs.ts';
 
 const PASS = 'a unit test passphrase, long enough';
 
@@ -78,6 +79,12 @@ describe('vault markers (gc-vault/)', () => {
     assert.ok(stats.bytesAddedRaw >= 600_000, `every data blob is stored again (${stats.bytesAddedRaw})`);
     const fresh = (await packIds(f.store)).filter((id) => !condemned.includes(id));
     assert.ok(fresh.length >= 2, 'new packs hold the data');
+    const named = await snapshotPacks(repo, Buffer.from(second.snapshot.tree, 'hex'));
+    assert.deepEqual(
+      named.filter((id) => condemned.includes(id)),
+      [],
+      'the packs the new point needs are the new copies, not the condemned ones (the vault would refuse PACK_DELETED)',
+    );
 
     // The vault deletes the condemned packs and the first snapshot: the second is intact.
     await f.store.delete(`snapshots/${first.id}`);

@@ -208,20 +208,30 @@ export class Repository {
     return pack >= 0 && !this.condemnedOrdinals.has(pack);
   }
 
+  /**
+   * A blob already indexed keeps its location, unless that pack is condemned: then the
+   * blob was stored again (it counted as absent) and the new copy is the one a recovery
+   * point may name — the condemned pack is about to be deleted.
+   */
   addToIndex(packs: readonly IndexedPack[]): void {
     for (const pack of packs) {
       const ordinal = this.index.addPack(pack.id, pack.salt);
       for (const e of pack.entries) {
-        this.index.add(e.id, {
+        const loc = {
           packIndex: ordinal,
           offset: e.offset,
           length: e.length,
           rawLength: e.rawLength,
           type: e.type as BlobType,
           compressed: e.compressed,
-        });
+        };
+        if (!this.index.add(e.id, loc) && this.#inCondemnedPack(e.id, ordinal)) this.index.move(e.id, loc);
       }
     }
+  }
+
+  #inCondemnedPack(id: Uint8Array, newPack: number): boolean {
+    return !this.condemnedOrdinals.has(newPack) && this.condemnedOrdinals.has(this.index.packOf(id));
   }
 
   async saveIndex(packs: IndexedPack[], supersedes: Buffer[] = []): Promise<string> {
