@@ -16,7 +16,7 @@ import { deliverJournal } from '../src/agent/jobs.ts';
 import { fastKdfParams, Repository } from '../src/repo/index.ts';
 import { startServer } from '../src/server/index.ts';
 import { lastJson, runCli } from './helpers/cli.ts';
-import { registerTestAgent, startTestVault, type TestVault } from './helpers/vault.ts';
+import { agentStateOf, registerTestAgent, startTestVault, type TestVault } from './helpers/vault.ts';
 
 type T = Parameters<typeof startTestVault>[0];
 const PASSPHRASE = 'passphrase of the daemon test';
@@ -58,21 +58,7 @@ async function setup(t: T, schedule: Record<string, unknown>): Promise<Setup> {
   const created = await v.call('/v1/vaults', post({ name: 'prod', region: 'local' }));
   assert.equal(created.status, 201, created.text);
   const registered = await registerTestAgent(v, 'prod', 'web1');
-  const agent: AgentState = {
-    dir: join(v.dir, 'agent'),
-    info: {
-      version: 1,
-      server: v.server.url,
-      vault: { id: registered.vault.id, name: 'prod' },
-      serverId: registered.server.id,
-      name: 'web1',
-      via: 'credentials',
-      registeredAt: new Date().toISOString(),
-    },
-    caPem: v.server.caPem,
-    certPem: registered.certPem,
-    keyPem: registered.keyPem,
-  };
+  const agent = agentStateOf(v, registered, join(v.dir, 'agent'));
   await saveAgentState(agent);
   await Repository.init(vaultRepoStore(agent), PASSPHRASE, { kdf: fastKdfParams() });
   const src = join(v.dir, 'src');

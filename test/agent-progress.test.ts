@@ -4,30 +4,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { backupToVault } from '../src/agent/backup-job.ts';
-import type { AgentState } from '../src/agent/state.ts';
 import { vaultRepoStore } from '../src/agent/vault.ts';
 import { fastKdfParams, Repository } from '../src/repo/index.ts';
 import { makeTree } from './helpers/tree-fixture.ts';
-import { registerTestAgent, startTestVault } from './helpers/vault.ts';
+import { agentStateOf, registerTestAgent, startTestVault } from './helpers/vault.ts';
 
 test('a running backup reports its progress to the vault job', async (t) => {
   const v = await startTestVault(t);
   const agent = await registerTestAgent(v, 'prod', 'web1');
-  const state: AgentState = {
-    dir: join(v.dir, 'agent'),
-    info: {
-      version: 1,
-      server: v.server.url,
-      vault: { id: agent.vault.id, name: agent.vault.name },
-      serverId: agent.server.id,
-      name: 'web1',
-      via: 'credentials',
-      registeredAt: new Date().toISOString(),
-    },
-    caPem: v.server.caPem,
-    certPem: agent.certPem,
-    keyPem: agent.keyPem,
-  };
+  const state = agentStateOf(v, agent, join(v.dir, 'agent'));
   const passphrase = 'progress test passphrase, long enough';
   await Repository.init(vaultRepoStore(state), passphrase, { kdf: fastKdfParams() });
   const repo = await Repository.open(vaultRepoStore(state), passphrase);

@@ -23,6 +23,7 @@ import type { BlobStore } from '../src/storage/index.ts';
 import { formatBytes } from '../src/util/index.ts';
 import { lastJson, runCli, tempDir } from './helpers/cli.ts';
 import {
+  agentStateOf,
   registerTestAgent,
   startTestVault,
   type TestClock,
@@ -44,21 +45,7 @@ async function ok(args: string[], env: Record<string, string>) {
 /** An agent registered in the vault's catalog, its state in a folder of its own. */
 async function agentState(t: T, v: TestVault): Promise<AgentState> {
   const agent = await registerTestAgent(v, 'prod', 'web1');
-  return {
-    dir: join(await tempDir(t, 'offsite-agent-'), 'agent'),
-    info: {
-      version: 1,
-      server: v.server.url,
-      vault: { id: agent.vault.id, name: agent.vault.name },
-      serverId: agent.server.id,
-      name: agent.server.name,
-      via: 'credentials',
-      registeredAt: new Date().toISOString(),
-    },
-    caPem: v.server.caPem,
-    certPem: agent.certPem,
-    keyPem: agent.keyPem,
-  };
+  return agentStateOf(v, agent, join(await tempDir(t, 'offsite-agent-'), 'agent'));
 }
 
 function rateOf(bytes: number, ms: number): number {

@@ -16,13 +16,18 @@ import { agentStateOf, registerTestAgent, startTestVault } from './helpers/vault
 
 const PASSPHRASE = 'uncommitted points test passphrase';
 
-test('an uncommitted snapshot is hidden until the next backup commits it', async (t) => {
+/** A registered agent with a repository in the vault, and a source folder to fill. */
+async function agentWithRepository(t: Parameters<typeof startTestVault>[0]) {
   const v = await startTestVault(t);
   const agent = await registerTestAgent(v, 'prod', 'web1');
   const state = agentStateOf(v, agent, join(v.dir, 'agent'));
   await Repository.init(vaultRepoStore(state), PASSPHRASE, { kdf: fastKdfParams() });
   const repo = await Repository.open(vaultRepoStore(state), PASSPHRASE);
-  const src = join(v.dir, 'src');
+  return { v, agent, state, repo, src: join(v.dir, 'src') };
+}
+
+test('an uncommitted snapshot is hidden until the next backup commits it', async (t) => {
+  const { v, agent, state, repo, src } = await agentWithRepository(t);
   await makeTree(src, { smallFiles: 30, largeFileBytes: 256 * 1024, seed: 9 });
 
   const stored = await backup(repo, { paths: [src] });
@@ -53,12 +58,7 @@ test('an uncommitted snapshot is hidden until the next backup commits it', async
 });
 
 test('a kept commit the vault refuses for good is dropped, with the reason', async (t) => {
-  const v = await startTestVault(t);
-  const agent = await registerTestAgent(v, 'prod', 'web1');
-  const state = agentStateOf(v, agent, join(v.dir, 'agent'));
-  await Repository.init(vaultRepoStore(state), PASSPHRASE, { kdf: fastKdfParams() });
-  const repo = await Repository.open(vaultRepoStore(state), PASSPHRASE);
-  const src = join(v.dir, 'src');
+  const { state, repo, src } = await agentWithRepository(t);
   await makeTree(src, { smallFiles: 5, seed: 10 });
   const stored = await backup(repo, { paths: [src] });
   const away = { ...state, info: { ...state.info, server: `https://127.0.0.1:${await freePort()}` } };
