@@ -76,8 +76,16 @@ export class ServerClient {
     this.#base = baseUrl(options.server);
   }
 
-  /** The parsed JSON answer; a non-2xx answer throws the server's error. */
+  /**
+   * The parsed JSON answer; a non-2xx answer throws the server's error. A reused
+   * kept-alive socket the server had already closed is reset before the request reaches
+   * it, so that case alone is sent once more on a fresh connection.
+   */
   call(method: string, path: string, body?: unknown): Promise<unknown> {
+    return this.#send(method, path, body, true);
+  }
+
+  #send(method: string, path: string, body: unknown, retryStale: boolean): Promise<unknown> {
     const url = new URL(path, this.#base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
@@ -95,7 +103,13 @@ export class ServerClient {
         },
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(connectionError(err, this.#base.origin)));
+      req.on('error', (err) => {
+        if (retryStale && req.reusedSocket && errnoCode(err) === 'ECONNRESET') {
+          resolve(this.#send(method, path, body, false));
+          return;
+        }
+        reject(connectionError(err, this.#base.origin));
+      });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -10,7 +10,7 @@ import {
 export type Operation = 'writing' | 'reading' | 'listing' | 'deleting';
 
 /**
- * Turns a Node fs error into an Offsite error whose message names the path and the
+ * Turns a Node fs error into an Offsite error whose message names the object and the
  * operation; the original error stays attached as `cause`. Offsite errors pass through.
  */
 export function mapFsError(err: unknown, operation: Operation, path: string): Error {

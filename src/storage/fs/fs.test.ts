@@ -166,13 +166,13 @@ describe('FileStore with injected fs failures', () => {
     },
   });
 
-  it('maps ENOSPC to QuotaError DISK_FULL naming the path, with a hint and the cause', async () => {
+  it('maps ENOSPC to QuotaError DISK_FULL naming the object (never the server path), with a hint and the cause', async () => {
     const root = await newRoot();
     const store = new FileStore(root, { fs: failingTempOpen('ENOSPC') });
     await assert.rejects(store.put('data/ab/p1', Buffer.from('x')), (err) => {
       assert.ok(err instanceof QuotaError);
       assert.equal(err.code, 'DISK_FULL');
-      assert.equal(err.message, `no space left on device writing ${join(root, 'data/ab/p1')}`);
+      assert.equal(err.message, 'no space left on device writing data/ab/p1');
       assert.equal(err.hint, 'free space on the storage location');
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOSPC');
       return true;
@@ -185,18 +185,18 @@ describe('FileStore with injected fs failures', () => {
       await assert.rejects(store.put('a', Buffer.from('x')), (err) => {
         assert.ok(err instanceof AuthError);
         assert.equal(err.code, 'STORAGE_PERMISSION_DENIED');
-        assert.match(err.message, /^permission denied writing .*\/a$/);
+        assert.equal(err.message, 'permission denied writing a');
         return true;
       });
     }
   });
 
-  it('wraps other I/O errors with the path and the cause', async () => {
+  it('wraps other I/O errors with the object name and the cause', async () => {
     const store = new FileStore(await newRoot(), { fs: failingTempOpen('EIO') });
     await assert.rejects(store.put('a', Buffer.from('x')), (err) => {
       assert.ok(err instanceof OffsiteError);
       assert.equal(err.code, 'STORAGE_IO_ERROR');
-      assert.match(err.message, /writing .*\/a: EIO: injected/);
+      assert.match(err.message, /writing a: EIO: injected/);
       assert.equal((err.cause as NodeJS.ErrnoException).code, 'EIO');
       return true;
     });
@@ -275,7 +275,7 @@ describe('FileStore with injected fs failures', () => {
       await assert.rejects(store.get('p', range), (err) => {
         assert.ok(err instanceof IntegrityError);
         assert.equal(err.code, 'SHORT_READ');
-        assert.equal(err.object, join(root, 'p'));
+        assert.equal(err.object, 'p');
         return true;
       });
     }

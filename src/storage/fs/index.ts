@@ -72,18 +72,16 @@ export class FileStore implements BlobStore {
     try {
       handle = await this.#fs.open(this.#path(name), 'r');
     } catch (err) {
-      throw MISSING.has(errnoCode(err) ?? '')
-        ? this.#notFound(name)
-        : mapFsError(err, 'reading', this.#path(name));
+      throw MISSING.has(errnoCode(err) ?? '') ? this.#notFound(name) : mapFsError(err, 'reading', name);
     }
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) throw this.#notFound(name);
       if (range !== undefined) checkRangeFits(name, range, stats.size);
       const offset = range?.offset ?? 0;
-      return await readExactly(handle, offset, range?.length ?? stats.size, this.#path(name));
+      return await readExactly(handle, offset, range?.length ?? stats.size, name);
     } catch (err) {
-      throw mapFsError(err, 'reading', this.#path(name));
+      throw mapFsError(err, 'reading', name);
     } finally {
       await handle.close();
     }
@@ -96,7 +94,7 @@ export class FileStore implements BlobStore {
       return stats.isFile() ? { size: stats.size } : null;
     } catch (err) {
       if (MISSING.has(errnoCode(err) ?? '')) return null;
-      throw mapFsError(err, 'reading', this.#path(name));
+      throw mapFsError(err, 'reading', name);
     }
   }
 
@@ -122,7 +120,7 @@ export class FileStore implements BlobStore {
       if (MISSING.has(code) || code === 'EISDIR') return;
       // POSIX lets unlink() of a directory fail with EPERM: that is still "no such object".
       if (code === 'EPERM' && (await this.#isDirectory(path))) return;
-      throw mapFsError(err, 'deleting', path);
+      throw mapFsError(err, 'deleting', name);
     }
   }
 
@@ -223,7 +221,9 @@ export class FileStore implements BlobStore {
         hint: 'check the path, or initialise a repository there first',
       });
     }
-    return mapFsError(err, operation, this.#path(name));
+    // The object's name, not its path: through a vault these messages reach agents, and
+    // the region's place on the server's disk is none of their business.
+    return mapFsError(err, operation, name);
   }
 
   async #rootExists(): Promise<boolean> {
