@@ -10,6 +10,7 @@ import { commitBackup } from '../src/agent/commit.ts';
 import { commitPendingPoints } from '../src/agent/pending-points.ts';
 import { vaultRepoStore } from '../src/agent/vault.ts';
 import { backup, fastKdfParams, Repository } from '../src/repo/index.ts';
+import { TcpRelay } from './helpers/dr-relay.ts';
 import { freePort } from './helpers/ports.ts';
 import { makeTree } from './helpers/tree-fixture.ts';
 import { agentStateOf, registerTestAgent, startTestVault } from './helpers/vault.ts';
@@ -40,7 +41,7 @@ test('an uncommitted snapshot is hidden until the next backup commits it', async
   assert.deepEqual([read.status, read.json().error], [404, 'POINT_NOT_COMMITTED']);
 
   const away = { ...state, info: { ...state.info, server: `https://127.0.0.1:${await freePort()}` } };
-  await assert.rejects(commitBackup(away, repo, stored), /committed before the next backup/);
+  await assert.rejects(commitBackup(away, repo, stored, [10]), /committed before the next backup/);
   assert.deepEqual(await readdir(join(state.dir, 'pending-points')), [`${stored.id}.json`]);
 
   await writeFile(src + '/new-file', 'changed after the first backup\n');
@@ -62,7 +63,7 @@ test('a kept commit the vault refuses for good is dropped, with the reason', asy
   await makeTree(src, { smallFiles: 5, seed: 10 });
   const stored = await backup(repo, { paths: [src] });
   const away = { ...state, info: { ...state.info, server: `https://127.0.0.1:${await freePort()}` } };
-  await assert.rejects(commitBackup(away, repo, stored));
+  await assert.rejects(commitBackup(away, repo, stored, []));
   const file = join(state.dir, 'pending-points', `${stored.id}.json`);
   const kept = JSON.parse(await readFile(file, 'utf8'));
   await writeFile(file, JSON.stringify({ ...kept, packs: ['0'.repeat(64)] }));
@@ -72,4 +73,19 @@ test('a kept commit the vault refuses for good is dropped, with the reason', asy
   assert.equal(outcome.dropped.length, 1);
   assert.match(outcome.dropped[0]!.reason, /^PACK_NOT_STORED: /);
   assert.deepEqual(await readdir(join(state.dir, 'pending-points')), []);
+});
+
+test('a commit that meets a short outage is sent again within the run', async (t) => {
+  const { v, state, repo, src } = await agentWithRepository(t);
+  await makeTree(src, { smallFiles: 5, seed: 11 });
+  const stored = await backup(repo, { paths: [src] });
+  const relay = new TcpRelay(Number(new URL(v.server.url).port));
+  const port = await relay.listen();
+  t.after(() => relay.close());
+  relay.down = true;
+  setTimeout(() => relay.heal(), 300);
+  const through = { ...state, info: { ...state.info, server: `https://127.0.0.1:${port}` } };
+  const point = await commitBackup(through, repo, stored, [1_000]);
+  assert.equal(point.snapshot, stored.id);
+  assert.ok(relay.refused >= 1, 'the first try met the outage');
 });

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BackupResult, Repository } from '../repo/index.ts';
 import { snapshotPacks } from '../repo/index.ts';
+import { permanentRefusal } from './jobs.ts';
 import { keepIfRetryable, type PointCommit, postPointCommit } from './pending-points.ts';
 import type { AgentState } from './state.ts';
 
@@ -15,10 +17,14 @@ export interface CommittedPoint {
   committedAt: string;
 }
 
+/** Waits before each new try of a commit that failed for a passing reason (a restart). */
+export const COMMIT_RETRY_DELAYS_MS: readonly number[] = [1_000, 3_000, 8_000];
+
 export async function commitBackup(
   state: AgentState,
   repo: Repository,
   result: BackupResult,
+  retryDelaysMs: readonly number[] = COMMIT_RETRY_DELAYS_MS,
 ): Promise<CommittedPoint> {
   const { snapshot } = result;
   const packs = await snapshotPacks(repo, Buffer.from(snapshot.tree, 'hex'));
@@ -30,12 +36,24 @@ export async function commitBackup(
   };
   const commit: PointCommit = { snapshot: result.id, time: snapshot.time, stats, packs };
   try {
-    return (await postPointCommit(state, commit)) as CommittedPoint;
+    return (await postWithRetries(state, commit, retryDelaysMs)) as CommittedPoint;
   } catch (err) {
     if (await keepIfRetryable(state, commit, err).catch(() => false)) {
       const note = 'the recovery point is committed before the next backup';
       if (err instanceof Error) err.message = `${err.message} (${note})`;
     }
     throw err;
+  }
+}
+
+/** A commit is idempotent (the same snapshot gives the same point), so it may be sent again. */
+async function postWithRetries(state: AgentState, commit: PointCommit, delays: readonly number[]) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postPointCommit(state, commit);
+    } catch (err) {
+      if (attempt >= delays.length || permanentRefusal(err) !== undefined) throw err;
+      await sleep(delays[attempt]!);
+    }
   }
 }

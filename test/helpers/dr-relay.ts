@@ -14,6 +14,8 @@ export class TcpRelay {
   #cutAt: number | undefined;
   down = false;
   cuts = 0;
+  /** Connections turned away while down. */
+  refused = 0;
 
   constructor(targetPort: number, targetHost = '127.0.0.1') {
     this.#target = { host: targetHost, port: targetPort };
@@ -37,6 +39,7 @@ export class TcpRelay {
 
   #relay(client: Socket): void {
     if (this.down) {
+      this.refused++;
       client.destroy();
       return;
     }
