@@ -201,19 +201,23 @@ describe('direct upload to object storage', () => {
     }
   }
 
-  it('a file region answers DIRECT_UPLOAD_UNAVAILABLE and the agent uses the ordinary PUT', async (t) => {
+  it('a file region answers DIRECT_UPLOAD_NOT_OFFERED and the agent uses the ordinary PUT, asking once', async (t) => {
     const dir = await tempDir(t, 'offsite-direct-file-');
     const s = await setUp(t, `file://${join(dir, 'region')}`);
     const p = pack();
-    const asked = await s.post('/v1/agent/repo/uploads', {
+    const refused = await s.post('/v1/agent/repo/uploads', {
       name: p.name,
       size: p.bytes.length,
       sha256: p.sha256,
     });
-    assert.equal(asked.status, 409);
-    assert.equal(asked.json().error, 'DIRECT_UPLOAD_UNAVAILABLE');
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json().error, 'DIRECT_UPLOAD_NOT_OFFERED');
+    const before = requests(s, 'POST', '/v1/agent/repo/uploads').length;
     await backupAndRestore(s);
-    assert.ok(requests(s, 'PUT', '/v1/agent/repo/objects/data/').length > 0);
+    const packs = requests(s, 'PUT', '/v1/agent/repo/objects/data/').length;
+    const asked = requests(s, 'POST', '/v1/agent/repo/uploads').length - before;
+    // Once told, the agent stops asking; only uploads already under way had asked.
+    assert.ok(packs >= 4 && asked <= 2, `${asked} asks for ${packs} packs`);
     assert.deepEqual(requests(s, 'POST', '/v1/agent/repo/uploads/complete'), []);
   });
 });

@@ -2,6 +2,7 @@ import { BadInputError } from '../errors/index.ts';
 import { httpProtocol, validateObjectName } from '../storage/index.ts';
 import {
   DIRECT_UPLOAD_TTL_MS,
+  directUploadNotOffered,
   directUploadUnavailable,
   recordUploadedPack,
   regionKey,
@@ -54,7 +55,7 @@ async function requestUpload(ctx: RequestContext): Promise<RouteResult> {
   }
   const region = ctx.services.regions.find((r) => r.name === vault.region);
   const signer = region && (await uploadSigner(region.url));
-  if (!signer) throw directUploadUnavailable(`the vault's region cannot sign upload URLs`);
+  if (!signer) throw directUploadNotOffered(`the vault's region cannot sign upload URLs`);
   // An object already there goes through the ordinary PUT, which tells same bytes (a
   // retry) from other bytes; signing would only get the agent a refusal from storage.
   if ((await primaryRepo(ctx).head(name)) !== null) throw directUploadUnavailable(`${name} exists`);
@@ -62,7 +63,7 @@ async function requestUpload(ctx: RequestContext): Promise<RouteResult> {
   const now = ctx.services.now();
   const key = regionKey(vault.id, server.id, name);
   const signed = await signer.sign(key, size, id, DIRECT_UPLOAD_TTL_MS, now);
-  if (!signed) throw directUploadUnavailable(`the vault's region cannot sign upload URLs`);
+  if (!signed) throw directUploadNotOffered(`the vault's region cannot sign upload URLs`);
   const ticket: httpProtocol.UploadTicket = {
     method: 'PUT',
     url: signed.url,
@@ -89,7 +90,7 @@ export const DIRECT_ROUTES: readonly Route[] = [
     ...AGENT,
     path: UPLOADS_PATH,
     summary:
-      'A short-lived URL that creates one pack object straight in the vault region (Azure SAS, S3 presigned PUT): send the bytes there with the headers given, then call complete. 409 DIRECT_UPLOAD_UNAVAILABLE for file regions, non-pack names or an existing object: use the ordinary PUT. 507 QUOTA_EXCEEDED when the vault is full.',
+      'A short-lived URL that creates one pack object straight in the vault region (Azure SAS, S3 presigned PUT): send the bytes there with the headers given, then call complete. 409 DIRECT_UPLOAD_NOT_OFFERED for regions that cannot sign URLs (file regions: use the ordinary PUT for every object), 409 DIRECT_UPLOAD_UNAVAILABLE for non-pack names or an existing object (use the ordinary PUT for that one). 507 QUOTA_EXCEEDED when the vault is full.',
     requestBody: {
       type: 'object',
       required: ['name', 'size', 'sha256'],

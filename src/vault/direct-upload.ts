@@ -71,6 +71,13 @@ async function openSigner(url: string): Promise<UploadSigner | undefined> {
   return undefined;
 }
 
+/** For every object of this region: the agent stops asking. */
+export function directUploadNotOffered(why: string): ConflictError {
+  return new ConflictError('DIRECT_UPLOAD_NOT_OFFERED', `direct upload not offered here: ${why}`, {
+    hint: 'upload objects through the vault (PUT /v1/agent/repo/objects/<name>)',
+  });
+}
+
 export function directUploadUnavailable(why: string): ConflictError {
   return new ConflictError('DIRECT_UPLOAD_UNAVAILABLE', `direct upload not available here: ${why}`, {
     hint: 'upload the object through the vault (PUT /v1/agent/repo/objects/<name>)',

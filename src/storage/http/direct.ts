@@ -3,6 +3,7 @@ import { type Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { TransientError } from '../../errors/index.ts';
 import { errorFromAnswer } from './errors.ts';
 import {
+  DIRECT_UPLOAD_NOT_OFFERED,
   DIRECT_UPLOAD_UNAVAILABLE,
   type PutAnswer,
   UPLOADS_COMPLETE_PATH,
@@ -36,24 +37,28 @@ function codeOf(answer: Answer): string | undefined {
 }
 
 /**
- * Uploads a pack directly; false when the vault (or storage, for an object that exists)
- * sends it back to the ordinary PUT. A vault without the route (404) counts as "not here".
+ * 'stored' when the pack went straight to storage; 'use-put' when the vault (or storage,
+ * for an object that exists) sends this one to the ordinary PUT; 'not-offered' when no
+ * object will go direct (the region cannot sign URLs, or the vault has no such route).
  */
+export type DirectOutcome = 'stored' | 'use-put' | 'not-offered';
+
 export async function putDirect(
   post: VaultPost,
   location: string,
   storageAgent: HttpsAgent | undefined,
   upload: UploadRequest & { body: Buffer },
-): Promise<boolean> {
+): Promise<DirectOutcome> {
   const { name, size, sha256 } = upload;
   const asked = await post(UPLOADS_PATH, { name, size, sha256 } satisfies UploadRequest);
-  if (asked.status === 404 && codeOf(asked) === undefined) return false;
-  if (asked.status === 409 && codeOf(asked) === DIRECT_UPLOAD_UNAVAILABLE) return false;
+  if (asked.status === 404 && codeOf(asked) === undefined) return 'not-offered';
+  if (asked.status === 409 && codeOf(asked) === DIRECT_UPLOAD_NOT_OFFERED) return 'not-offered';
+  if (asked.status === 409 && codeOf(asked) === DIRECT_UPLOAD_UNAVAILABLE) return 'use-put';
   if (asked.status !== 200) throw errorFromAnswer(asked.status, asked.body, location);
   const ticket = JSON.parse(asked.body.toString('utf8')) as UploadTicket;
   const stored = await sendToStorage(ticket, upload.body, storageAgent);
   // Taken meanwhile (Azure 409, S3 412): the ordinary PUT tells a retry from other bytes.
-  if (stored === 409 || stored === 412) return false;
+  if (stored === 409 || stored === 412) return 'use-put';
   if (stored < 200 || stored >= 300) {
     throw new TransientError(
       'DIRECT_UPLOAD_FAILED',
@@ -67,7 +72,7 @@ export async function putDirect(
   if (done.status !== 201) throw errorFromAnswer(done.status, done.body, location);
   const answer = JSON.parse(done.body.toString('utf8')) as Partial<PutAnswer>;
   if (answer.size !== size) throw errorFromAnswer(500, done.body, location);
-  return true;
+  return 'stored';
 }
 
 /** PUTs the bytes to the signed URL; the status (the URL is never put in a message: it is a credential). */

@@ -111,6 +111,8 @@ export function decodeRestoreAccess(bytes: Buffer): string | undefined {
 // Direct upload of packs to object storage (docs/design.md §17):
 //   POST /v1/agent/repo/uploads {name, size, sha256}   a signed URL that creates that one
 //        pack object in the region (UploadTicket), or 409 DIRECT_UPLOAD_UNAVAILABLE: use PUT
+//        for this object, or 409 DIRECT_UPLOAD_NOT_OFFERED: the region cannot sign URLs
+//        (a file region), so use PUT for every object from now on
 //   POST /v1/agent/repo/uploads/complete {name}        the vault checks the stored object
 //        (size and SHA-256) and records the pack; 201 PutAnswer, 400 UPLOAD_MISMATCH
 //        (the object was deleted), 404 NOT_UPLOADED
@@ -136,3 +138,5 @@ export interface UploadTicket {
 
 /** The code of the refusal that sends the agent back to the ordinary PUT. */
 export const DIRECT_UPLOAD_UNAVAILABLE = 'DIRECT_UPLOAD_UNAVAILABLE';
+/** The same for every object: the vault's region cannot sign upload URLs at all. */
+export const DIRECT_UPLOAD_NOT_OFFERED = 'DIRECT_UPLOAD_NOT_OFFERED';

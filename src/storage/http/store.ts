@@ -95,7 +95,8 @@ export class HttpBlobStore implements BlobStore {
   readonly #objects: string;
   readonly #headers: () => Readonly<Record<string, string>>;
   readonly #own: boolean;
-  readonly #direct: boolean;
+  /** Cleared for good when the vault says its region takes no direct uploads. */
+  #direct: boolean;
   readonly #storageAgent: Agent | undefined;
 
   constructor(options: HttpStoreOptions) {
@@ -155,7 +156,9 @@ export class HttpBlobStore implements BlobStore {
           body: Buffer.from(JSON.stringify(json)),
         });
       const upload = { name, size: body.length, sha256, body };
-      if (await putDirect(post, this.location, this.#storageAgent, upload)) return;
+      const outcome = await putDirect(post, this.location, this.#storageAgent, upload);
+      if (outcome === 'stored') return;
+      if (outcome === 'not-offered') this.#direct = false;
     }
     const answer = await this.#call('PUT', objectPath(name, this.#objects), {
       headers: { 'content-type': 'application/octet-stream', [SHA256_HEADER]: sha256 },
