@@ -95,7 +95,10 @@ describe('commands', () => {
     assert.match(elsewhere.result.steps[0]!.detail, /not assigned to this site/);
     const unknown = await executeCommand({ id: '4', kind: 'failover', payload: {} }, [app]);
     assert.equal(unknown.state, 'failed');
-    assert.match(unknown.result.steps[0]!.detail, /does not know commands of kind "failover"/);
+    assert.match(
+      unknown.result.steps[0]!.detail,
+      /UNKNOWN_KIND: this site agent does not run commands of kind "failover"/,
+    );
   });
 });
 

@@ -52,9 +52,16 @@ function http(spec: Extract<ProbeSpec, { type: 'http' }>): Promise<[boolean, str
   });
 }
 
-function command(spec: Extract<ProbeSpec, { type: 'command' }>): Promise<[boolean, string]> {
+function command(
+  spec: Extract<ProbeSpec, { type: 'command' }>,
+  env: NodeJS.ProcessEnv | undefined,
+): Promise<[boolean, string]> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', spec.command], { stdio: 'ignore', timeout: spec.timeoutMs });
+    const child = spawn('/bin/sh', ['-c', spec.command], {
+      stdio: 'ignore',
+      timeout: spec.timeoutMs,
+      ...(env ? { env } : {}),
+    });
     child.once('error', (err) => resolve([false, `cannot run the probe command: ${err.message}`]));
     child.once('exit', (code, signal) => {
       if (code === 0) resolve([true, 'the probe command exited 0']);
@@ -69,9 +76,14 @@ function command(spec: Extract<ProbeSpec, { type: 'command' }>): Promise<[boolea
   });
 }
 
-export async function runProbe(spec: ProbeSpec): Promise<ProbeOutcome> {
+/** `env`: for a command probe (a test copy's OFFSITE_DR_* variables). */
+export async function runProbe(spec: ProbeSpec, env?: NodeJS.ProcessEnv): Promise<ProbeOutcome> {
   const started = performance.now();
   const [healthy, detail] =
-    spec.type === 'tcp' ? await tcp(spec) : spec.type === 'http' ? await http(spec) : await command(spec);
+    spec.type === 'tcp'
+      ? await tcp(spec)
+      : spec.type === 'http'
+        ? await http(spec)
+        : await command(spec, env);
   return { healthy, detail, ms: Math.round(performance.now() - started) };
 }

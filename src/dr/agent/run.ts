@@ -5,8 +5,14 @@ import { isOffsiteError } from '../../errors/index.ts';
 import { readIfExists } from '../../util/index.ts';
 import { SiteClient } from './client.ts';
 import { type Assignment, type Command, executeCommand } from './commands.ts';
+import type { DrContext } from './context.ts';
+import { FencingStore } from './fencing.ts';
+import { fenceFromHeartbeat } from './fencing-watch.ts';
 import { heartbeatHealth } from './health.ts';
+import { drLayout } from './layout.ts';
+import { ProcessTable } from './processes.ts';
 import { renewalDue, renewCertificate } from './renew.ts';
+import { ReplicationManager } from './replication.ts';
 import { type SiteAgentState, siteAgentFiles } from './state.ts';
 
 // The site agent's loop: a heartbeat every heartbeatMs (inventory of the workloads the
@@ -25,7 +31,15 @@ export interface RunOptions {
   log: (entry: Record<string, unknown>) => void;
   /** Replication health per workload; default: the data plane's replication-health.json. */
   replicationHealth?: () => Promise<unknown[]>;
+  /** Where the replication server listens (host and port, 0: any free port); absent: no replication. */
+  replicationListen?: { host: string; port: number };
+  /** The address the peer dials (default: the listening one). */
+  replicationAdvertise?: string;
+  /** Replica retention runs this often (default 10 min). */
+  retentionEveryMs?: number;
 }
+
+const HEALTH_EVERY_MS = 5000;
 
 /** What the replication data plane wrote for the control plane to send; none yet is []. */
 export async function readReplicationHealth(dir: string): Promise<unknown[]> {
@@ -48,7 +62,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Metadata only: which workloads are here, in which role and version, and whether their data is. */
-async function inventory(state: SiteAgentState, workloads: readonly Assignment[]) {
+async function inventory(
+  state: SiteAgentState,
+  workloads: readonly Assignment[],
+  replicationAddress: string | null,
+) {
   const items = [];
   for (const w of workloads) {
     const paths = w.spec.dataPaths ?? [];
@@ -67,6 +85,7 @@ async function inventory(state: SiteAgentState, workloads: readonly Assignment[]
     host: hostname(),
     agentVersion: AGENT_VERSION,
     pid: process.pid,
+    replicationAddress,
     workloads: items,
   };
 }
@@ -81,11 +100,60 @@ class SiteAgentLoop {
   #state: SiteAgentState;
   #client: SiteClient;
   #workloads: Assignment[] = [];
+  readonly #dr: DrContext;
+  readonly #replication: ReplicationManager | undefined;
+  #healthWrittenAt = 0;
+  #heartbeating: Promise<void> = Promise.resolve();
+  #retentionAt = 0;
 
   constructor(options: RunOptions) {
     this.#options = options;
     this.#state = options.state;
     this.#client = clientOf(options.state);
+    const layout = drLayout(options.state.dir);
+    const site = options.state.info.site.name;
+    if (options.replicationListen) {
+      this.#replication = new ReplicationManager({
+        site,
+        tls: options.state,
+        layout,
+        healthFile: siteAgentFiles(options.state.dir).replicationHealth,
+        ...options.replicationListen,
+        log: (msg, fields) => this.#log(msg, fields),
+      });
+    }
+    this.#dr = {
+      site,
+      layout,
+      fencing: new FencingStore(layout.fencing),
+      processes: new ProcessTable(layout.processes),
+      ...(this.#replication ? { replication: this.#replication } : {}),
+      baseEnv: process.env,
+      refresh: async () => {
+        await this.heartbeat();
+        return this.#workloads;
+      },
+    };
+  }
+
+  #address(): string | null {
+    return this.#options.replicationAdvertise ?? (this.#replication?.address || null);
+  }
+
+  /** Replication follows the assignments; health and retention on their own clocks. */
+  async #followAssignments(): Promise<void> {
+    const replication = this.#replication;
+    if (!replication) return;
+    await replication.apply(this.#workloads);
+    const now = Date.now();
+    if (now >= this.#retentionAt) {
+      this.#retentionAt = now + (this.#options.retentionEveryMs ?? 600_000);
+      await replication.retention();
+    }
+    if (now - this.#healthWrittenAt >= HEALTH_EVERY_MS) {
+      this.#healthWrittenAt = now;
+      await replication.writeHealth();
+    }
   }
 
   async renewIfDue(): Promise<void> {
@@ -95,17 +163,28 @@ class SiteAgentLoop {
     this.#log('certificate renewed');
   }
 
-  async heartbeat(): Promise<void> {
+  /** One heartbeat at a time (the loop's and a command's refresh). */
+  heartbeat(): Promise<void> {
+    const run = this.#heartbeating.then(() => this.#heartbeat());
+    this.#heartbeating = run.catch(() => {});
+    return run;
+  }
+
+  async #heartbeat(): Promise<void> {
     const state = this.#state;
     const replication = await (this.#options.replicationHealth ?? (() => readReplicationHealth(state.dir)))();
     const answer = (await this.#client.call('POST', '/v1/site-agent/heartbeat', {
-      inventory: await inventory(state, this.#workloads),
+      inventory: await inventory(state, this.#workloads, this.#address()),
       replication,
     })) as { workloads: Assignment[] };
     const before = this.#workloads.map((w) => `${w.name}@${w.version}`).join(',');
     this.#workloads = answer.workloads;
     const after = this.#workloads.map((w) => `${w.name}@${w.version}`).join(',');
     if (before !== after) this.#log('workloads assigned', { workloads: after });
+    for (const w of this.#workloads) {
+      await fenceFromHeartbeat(this.#dr, w, (msg, fields) => this.#log(msg, fields));
+    }
+    await this.#followAssignments();
   }
 
   async pollOnce(): Promise<void> {
@@ -113,7 +192,7 @@ class SiteAgentLoop {
       commands: Command[];
     };
     for (const command of commands) {
-      const outcome = await executeCommand(command, this.#workloads);
+      const outcome = await executeCommand(command, this.#workloads, this.#dr);
       await this.#client.call(
         'POST',
         `/v1/site-agent/commands/${encodeURIComponent(command.id)}/result`,
@@ -124,19 +203,43 @@ class SiteAgentLoop {
   }
 
   async run(): Promise<void> {
+    if (this.#replication) {
+      const address = await this.#replication.listen();
+      this.#log('replication listening', { address });
+    }
+    try {
+      await this.#loop();
+    } finally {
+      await this.#replication?.close();
+    }
+  }
+
+  /**
+   * Heartbeats and commands on their own loops: a command that takes minutes (a start
+   * waiting for health, a materialise) never silences the site.
+   */
+  async #loop(): Promise<void> {
     const { signal, heartbeatMs, pollMs } = this.#options;
-    let nextHeartbeat = 0;
-    while (!signal.aborted) {
-      if (Date.now() >= nextHeartbeat) {
-        nextHeartbeat = Date.now() + heartbeatMs;
+    const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => {});
+    let firstDone: () => void = () => {};
+    const first = new Promise<void>((resolve) => (firstDone = resolve));
+    const heartbeats = (async () => {
+      while (!signal.aborted) {
         await this.#attempt('renewal', () => this.renewIfDue());
         await this.#attempt('heartbeat', () => this.heartbeat());
+        firstDone(); // commands wait for the first answer: it says which workloads are here
+        await pause(heartbeatMs);
       }
-      await this.#attempt('poll', () => this.pollOnce());
-      await sleep(Math.min(pollMs, Math.max(0, nextHeartbeat - Date.now())), undefined, { signal }).catch(
-        () => {},
-      );
-    }
+      firstDone();
+    })();
+    const polls = (async () => {
+      await first;
+      while (!signal.aborted) {
+        await this.#attempt('poll', () => this.pollOnce());
+        await pause(pollMs);
+      }
+    })();
+    await Promise.all([heartbeats, polls]);
   }
 
   async #attempt(what: string, fn: () => Promise<void>): Promise<void> {

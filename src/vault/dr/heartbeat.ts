@@ -39,6 +39,8 @@ export interface Assignment {
   activeSite: string;
   primarySite: string;
   replicaSite: string;
+  /** host:port the other site's agent replicates on (its last heartbeat's replicationAddress), or null. */
+  peerAddress: string | null;
   spec: JsonObject;
 }
 
@@ -99,6 +101,12 @@ export function checkHeartbeat(body: unknown): HeartbeatInput {
   return { inventory: inventory as JsonObject, replication: list.map(reportedHealth) };
 }
 
+/** What the peer site's agent last reported as its replication address (metadata only). */
+async function peerAddress(catalog: Catalog, peerSiteId: string): Promise<string | null> {
+  const address = (await catalog.findSiteReport(peerSiteId))?.inventory.replicationAddress;
+  return typeof address === 'string' && address.length <= 300 ? address : null;
+}
+
 async function assignment(catalog: Catalog, site: SiteRow, w: WorkloadRow, names: Map<string, string>) {
   const fencing = await catalog.getFencing(w.id);
   const name = async (id: string) => {
@@ -113,6 +121,7 @@ async function assignment(catalog: Catalog, site: SiteRow, w: WorkloadRow, names
     activeSite: await name(fencing.activeSiteId),
     primarySite: await name(w.primarySiteId),
     replicaSite: await name(w.replicaSiteId),
+    peerAddress: await peerAddress(catalog, w.primarySiteId === site.id ? w.replicaSiteId : w.primarySiteId),
     spec: w.spec,
   } satisfies Assignment;
 }

@@ -16,6 +16,15 @@ interface SiteAgentAction extends ActionSpec {
 
 const DEFAULT_HEARTBEAT = '10s';
 const DEFAULT_POLL = '2s';
+const DEFAULT_RETENTION = '10m';
+
+/** HOST:PORT or [IPv6]:PORT; port 0 picks a free one. */
+function hostPort(text: string, option: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : -1;
+  if (!match || port > 65535) throw new UsageError(`${option} must be HOST:PORT, got "${text.slice(0, 80)}"`);
+  return { host: match[1] ?? match[2]!, port };
+}
 
 function noArgs(args: string[], usage: string): void {
   if (args.length > 0)
@@ -48,12 +57,28 @@ const ACTIONS: SiteAgentAction[] = [
   },
   {
     name: 'run',
-    usage: 'run [--heartbeat-interval DURATION] [--poll-interval DURATION]',
-    summary: 'send heartbeats and run the commands of the server until SIGTERM or SIGINT',
-    options: { 'heartbeat-interval': { type: 'string' }, 'poll-interval': { type: 'string' } },
+    usage:
+      'run [--heartbeat-interval DURATION] [--poll-interval DURATION] [--replication-listen HOST:PORT] [--replication-advertise HOST:PORT] [--retention-interval DURATION]',
+    summary: 'send heartbeats, replicate, and run the commands of the server until SIGTERM or SIGINT',
+    options: {
+      'heartbeat-interval': { type: 'string' },
+      'poll-interval': { type: 'string' },
+      'replication-listen': { type: 'string' },
+      'replication-advertise': { type: 'string' },
+      'retention-interval': { type: 'string' },
+    },
     optionHelp: [
       ['--heartbeat-interval DURATION', `time between heartbeats (default ${DEFAULT_HEARTBEAT})`],
       ['--poll-interval DURATION', `time between polls for commands (default ${DEFAULT_POLL})`],
+      [
+        '--replication-listen HOST:PORT',
+        'where the peer site agent sends replicas (mutual TLS; port 0: any free one); without it this site neither sends nor receives replicas',
+      ],
+      [
+        '--replication-advertise HOST:PORT',
+        'the address the peer dials, when it is not the listening one (NAT, 0.0.0.0)',
+      ],
+      ['--retention-interval DURATION', `time between replica retention runs (default ${DEFAULT_RETENTION})`],
     ],
     async run(ctx, args) {
       noArgs(args, this.usage);
@@ -61,6 +86,13 @@ const ACTIONS: SiteAgentAction[] = [
       const heartbeatMs = parseDuration(str(ctx.values, 'heartbeat-interval') ?? DEFAULT_HEARTBEAT);
       const pollMs = parseDuration(str(ctx.values, 'poll-interval') ?? DEFAULT_POLL);
       if (heartbeatMs < 100 || pollMs < 100) throw new UsageError('intervals must be at least 100ms');
+      const listenText = str(ctx.values, 'replication-listen');
+      const listen = listenText ? hostPort(listenText, '--replication-listen') : undefined;
+      if (!listen)
+        ctx.out.note('offsite site-agent: no --replication-listen: replication is off at this site');
+      const advertise = str(ctx.values, 'replication-advertise');
+      if (advertise) hostPort(advertise, '--replication-advertise');
+      const retentionEveryMs = parseDuration(str(ctx.values, 'retention-interval') ?? DEFAULT_RETENTION);
       const controller = new AbortController();
       const stop = (signal: string) => {
         ctx.out.note(`offsite site-agent: ${signal}, stopping`);
@@ -74,6 +106,9 @@ const ACTIONS: SiteAgentAction[] = [
         signal: controller.signal,
         heartbeatMs,
         pollMs,
+        ...(listen ? { replicationListen: listen } : {}),
+        ...(advertise ? { replicationAdvertise: advertise } : {}),
+        retentionEveryMs,
         log: (entry) => {
           if (!ctx.out.quiet) process.stderr.write(`${JSON.stringify(entry)}\n`);
         },
