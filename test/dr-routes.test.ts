@@ -4,29 +4,8 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
-import { hashToken, newToken } from '../src/server/index.ts';
-import { SqliteCatalog } from '../src/vault/catalog/index.ts';
 import { https } from './helpers/https.ts';
-import { startTestVault, type TestVault } from './helpers/vault.ts';
-
-async function scopedToken(v: TestVault, vaultName: string): Promise<string> {
-  const token = newToken();
-  const catalog = SqliteCatalog.open(v.server.files.catalog);
-  try {
-    const vault = await catalog.getVaultByName(vaultName);
-    await catalog.createToken({
-      tokenHash: hashToken(token),
-      name: `owner of ${vaultName}`,
-      role: 'owner',
-      vaultId: vault.id,
-      createdAt: v.clock.now(),
-      expiresAt: null,
-    });
-  } finally {
-    await catalog.close();
-  }
-  return token;
-}
+import { startTestVault, tokenFor } from './helpers/vault.ts';
 
 const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) });
 
@@ -54,7 +33,7 @@ test('a token scoped to one vault sees and uses only its sites and workloads', a
     assert.equal((await v.call('/v1/vaults', post({ name: vault, region: 'local' }))).status, 201);
     for (const name of sites) assert.equal((await v.call('/v1/sites', post({ name, vault }))).status, 201);
   }
-  const tokenB = await scopedToken(v, 'vb');
+  const tokenB = await tokenFor(v, 'owner', 'vb');
   const asB = (path: string, options = {}) => v.call(path, { token: tokenB, ...options });
 
   assert.deepEqual(
@@ -134,4 +113,35 @@ test('site credentials: a refused registration spends nothing, a newer file reti
   const twice = await register(current, key('ec'));
   assert.equal(twice.status, 401, twice.text);
   assert.equal(twice.json().error, 'SITE_CREDENTIALS_USED');
+});
+
+test('who may queue which command: operators probe, owners start and fence, scripts only in plans', async (t) => {
+  const v = await startTestVault(t);
+  assert.equal((await v.call('/v1/vaults', post({ name: 'va', region: 'local' }))).status, 201);
+  for (const name of ['a1', 'a2']) {
+    assert.equal((await v.call('/v1/sites', post({ name, vault: 'va' }))).status, 201);
+  }
+  assert.equal(
+    (await v.call('/v1/dr/workloads', { method: 'PUT', body: JSON.stringify(WORKLOADS('a1', 'a2')) })).status,
+    200,
+  );
+  const operator = await tokenFor(v, 'operator');
+  const queue = (kind: string, token?: string) =>
+    v.call('/v1/sites/a1/commands', {
+      ...post({ kind, payload: { workload: 'app-a1', epoch: 2 } }),
+      ...(token ? { token } : {}),
+    });
+
+  assert.equal((await queue('probe', operator)).status, 201);
+  assert.equal((await queue('replicate-now', operator)).status, 201);
+  for (const kind of ['start', 'stop', 'fence', 'materialise']) {
+    const refused = await queue(kind, operator);
+    assert.deepEqual([refused.status, refused.json().error], [403, 'FORBIDDEN'], kind);
+  }
+  assert.equal((await queue('start')).status, 201, 'an owner may start a workload');
+  const script = await queue('script');
+  assert.equal(script.status, 403);
+  assert.match(script.json().message, /only as an action of a recovery plan/);
+  const listed = (await v.call('/v1/sites/a1/commands')).json().commands.map((c: { kind: string }) => c.kind);
+  assert.deepEqual(listed.sort(), ['probe', 'replicate-now', 'start'].sort());
 });

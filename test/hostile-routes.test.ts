@@ -7,10 +7,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createSelfSignedClientCertificate } from '../src/pki/index.ts';
-import { hashToken, newToken, type Route, routeTable } from '../src/server/index.ts';
-import { SqliteCatalog } from '../src/vault/catalog/index.ts';
+import { type Route, routeTable } from '../src/server/index.ts';
 import { https, type RawOptions } from './helpers/https.ts';
-import { registerTestAgent, startTestVault, type TestVault } from './helpers/vault.ts';
+import { registerTestAgent, startTestVault, type TestVault, tokenFor } from './helpers/vault.ts';
 
 const DAY = 86_400_000;
 const SOME_ID = '00000000-0000-4000-8000-000000000000';
@@ -26,25 +25,6 @@ function pathOf(route: Route): string {
 }
 
 const guarded = (r: Route) => r.auth !== 'public';
-
-async function scopedToken(v: TestVault, vaultName: string): Promise<string> {
-  const token = newToken();
-  const catalog = SqliteCatalog.open(v.server.files.catalog);
-  try {
-    const vault = await catalog.getVaultByName(vaultName);
-    await catalog.createToken({
-      tokenHash: hashToken(token),
-      name: `owner of ${vaultName}`,
-      role: 'owner',
-      vaultId: vault.id,
-      createdAt: v.clock.now(),
-      expiresAt: null,
-    });
-  } finally {
-    await catalog.close();
-  }
-  return token;
-}
 
 /** Everything the server keeps that a refused call must not have changed. */
 async function state(v: TestVault): Promise<string> {
@@ -72,7 +52,7 @@ test('every route refuses hostile calls with the right status and changes nothin
   }
   const agentA = await registerTestAgent(v, 'va', 'web-a');
   await registerTestAgent(v, 'vb', 'web-b');
-  const tokenB = await scopedToken(v, 'vb');
+  const tokenB = await tokenFor(v, 'owner', 'vb');
   const upload = createSelfSignedClientCertificate({ commonName: 'revoked' });
   const added = await v.call('/v1/vaults/va/certificates', {
     method: 'POST',

@@ -4,6 +4,7 @@ import {
   applyWorkloadDocument,
   assignments,
   authenticateSiteAgent,
+  type CommandKind,
   checkHeartbeat,
   commandJson,
   createSite,
@@ -11,6 +12,7 @@ import {
   finishSiteCommand,
   issueSiteCredentials,
   pollCommands,
+  QUEUE_ROLE,
   queueSiteCommand,
   recordHeartbeat,
   registerSiteAgent,
@@ -18,6 +20,8 @@ import {
   siteJson,
 } from '../vault/dr/index.ts';
 import { visibleVault } from '../vault/ops/index.ts';
+import { requireRole } from './auth.ts';
+import { forbidden } from './http-status.ts';
 import type { RequestContext, Route, RouteResult, Schema } from './types.ts';
 
 // Disaster recovery's control plane: sites and their credentials files (people, by API
@@ -109,8 +113,21 @@ async function postCredentials(ctx: RequestContext): Promise<RouteResult> {
 
 async function postCommand(ctx: RequestContext): Promise<RouteResult> {
   const site = await visibleSite(ctx);
+  requireQueueRole(ctx, (ctx.body as { kind?: unknown } | undefined)?.kind);
   const command = await queueSiteCommand(ctx.services.catalog, site, ctx.body, ctx.services.now());
   return { status: 201, body: commandJson(command, site.name) };
+}
+
+function requireQueueRole(ctx: RequestContext, kind: unknown): void {
+  if (typeof kind !== 'string' || !(kind in QUEUE_ROLE)) return; // the queue names the kinds
+  const role = QUEUE_ROLE[kind as CommandKind];
+  if (role === undefined) {
+    throw forbidden(
+      `a ${kind} command runs only as an action of a recovery plan`,
+      'put it in a plan (offsite dr plan apply)',
+    );
+  }
+  requireRole(ctx.token!, role);
 }
 
 async function listCommands(ctx: RequestContext): Promise<RouteResult> {

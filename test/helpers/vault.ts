@@ -5,8 +5,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentState } from '../../src/agent/state.ts';
 import { certificateFingerprint, issueCertificate } from '../../src/pki/index.ts';
-import { type LogEntry, type RunningServer, startServer } from '../../src/server/index.ts';
-import { type ServerRow, SqliteCatalog, type VaultRow } from '../../src/vault/catalog/index.ts';
+import {
+  hashToken,
+  type LogEntry,
+  newToken,
+  type RunningServer,
+  startServer,
+} from '../../src/server/index.ts';
+import { type Role, type ServerRow, SqliteCatalog, type VaultRow } from '../../src/vault/catalog/index.ts';
 import { tempDir } from './cli.ts';
 import { https, type RawOptions } from './https.ts';
 
@@ -136,4 +142,24 @@ export function agentStateOf(v: TestVault, agent: TestAgent, dir: string): Agent
     certPem: agent.certPem,
     keyPem: agent.keyPem,
   };
+}
+
+/** A fresh API token of `role`, limited to one vault when `vaultName` is given. */
+export async function tokenFor(v: TestVault, role: Role, vaultName?: string): Promise<string> {
+  const token = newToken();
+  const catalog = SqliteCatalog.open(v.server.files.catalog);
+  try {
+    const vaultId = vaultName === undefined ? null : (await catalog.getVaultByName(vaultName)).id;
+    await catalog.createToken({
+      tokenHash: hashToken(token),
+      name: vaultName === undefined ? role : `${role} of ${vaultName}`,
+      role,
+      vaultId,
+      createdAt: v.clock.now(),
+      expiresAt: null,
+    });
+  } finally {
+    await catalog.close();
+  }
+  return token;
 }

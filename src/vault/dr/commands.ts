@@ -5,11 +5,39 @@ import { iso } from '../ops/index.ts';
 // Commands from the server to a site agent: queued here, fetched by the agent's poll
 // (which marks them sent), run by the agent, finished by its report. A command sent but
 // never reported is sent again after RESEND_AFTER_MS (the agent may have died with it),
-// so a kind's execution must be idempotent. Kinds so far: `noop` (a round trip) and
-// `probe` (run a workload's health probe where the site is). Recovery plans add more.
+// so a kind's execution must be idempotent. The kinds are the contract with the site agent
+// (src/dr/agent/commands.ts). Through the API a person queues them one by one: `noop`,
+// `probe` and `replicate-now` change nothing; the kinds that start, stop or fence a
+// workload need an owner; `script` (any shell command on the site) runs only as an action
+// of a recovery plan, which an owner wrote, never ad hoc.
 
-export const COMMAND_KINDS = ['noop', 'probe'] as const;
+export const COMMAND_KINDS = [
+  'noop',
+  'probe',
+  'replicate-now',
+  'stop',
+  'fence',
+  'materialise',
+  'start',
+  'cleanup-test',
+  'script',
+] as const;
 export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+/** Who may queue a kind through the API; undefined: only recovery plans queue it. */
+export const QUEUE_ROLE: Readonly<Record<CommandKind, 'operator' | 'owner' | undefined>> = {
+  noop: 'operator',
+  probe: 'operator',
+  'replicate-now': 'operator',
+  stop: 'owner',
+  fence: 'owner',
+  materialise: 'owner',
+  start: 'owner',
+  'cleanup-test': 'owner',
+  script: undefined,
+};
+
+const WITHOUT_WORKLOAD: readonly CommandKind[] = ['noop', 'script', 'cleanup-test'];
 export const RESEND_AFTER_MS = 5 * 60_000;
 const POLL_LIMIT = 20;
 const MAX_RESULT_BYTES = 64 * 1024;
@@ -33,7 +61,7 @@ export async function queueSiteCommand(
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw bad('payload', 'must be an object');
   }
-  if (kind === 'probe') {
+  if (!WITHOUT_WORKLOAD.includes(kind as CommandKind)) {
     const workload = (payload as Record<string, unknown>).workload;
     const names = (await catalog.listWorkloads({ siteId: site.id })).map((w) => w.name);
     if (typeof workload !== 'string' || !names.includes(workload)) {
