@@ -75,7 +75,7 @@ async function register(dir: string, name: string, through: Record<string, strin
 }
 
 /** Points the agent at another instance: its certificate is good on every one. */
-async function useInstance(agent: Agent, instance: Instance): Promise<void> {
+async function switchInstance(agent: Agent, instance: Instance): Promise<void> {
   const file = join(agent.env.OFFSITE_AGENT_DIR!, 'agent.json');
   const info = JSON.parse(await readFile(file, 'utf8'));
   info.server = instance.server.url;
@@ -129,7 +129,7 @@ test('three agents back up through two instances sharing a PostgreSQL catalog; G
   const web1 = await register(dir, 'web1', viaA);
   const web2 = await register(dir, 'web2', viaB);
   const web3 = await register(dir, 'web3', viaA);
-  await useInstance(web3, b);
+  await switchInstance(web3, b);
   const agents = [web1, web2, web3];
   const seeds = [11, 12, 13];
   await Promise.all(
@@ -150,8 +150,8 @@ test('three agents back up through two instances sharing a PostgreSQL catalog; G
   }
 
   // Round 2: changed data, incremental backups, web1 now through b and web2 through a.
-  await useInstance(web1, b);
-  await useInstance(web2, a);
+  await switchInstance(web1, b);
+  await switchInstance(web2, a);
   await Promise.all(agents.map((agent, i) => mutateTree(agent.src, 0.2, seeds[i]! + 100)));
   const round2 = Promise.all(agents.map((agent) => ok(['backup', agent.src], agent.env)));
   const cycles2 = await gcCyclesDuring(a, b, round2);
@@ -190,7 +190,7 @@ test('three agents back up through two instances sharing a PostgreSQL catalog; G
   const points = (await ok(['vault', 'points', 'prod'], adminEnv(other, token))).points as unknown[];
   assert.equal(points.length, 6, 'two points for each of three servers');
   for (const [i, agent] of agents.entries()) {
-    await useInstance(agent, other);
+    await switchInstance(agent, other);
     const snapshots = (await ok(['snapshots'], agent.env)) as { id: string }[];
     assert.deepEqual(snapshots.map((s) => s.id).sort(), [first[i].id, second[i].id].sort());
     const again = join(dir, `again-${agent.name}`);
