@@ -2,6 +2,7 @@ import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { DIRECT_ROUTES } from './direct-routes.ts';
+import { DR_PLAN_ROUTES } from './dr-plan-routes.ts';
 import { DR_ROUTES } from './dr-routes.ts';
 import { GEO_ROUTES } from './geo-routes.ts';
 import { JOB_ROUTES } from './job-routes.ts';
@@ -83,6 +84,7 @@ export function routeTable(): Route[] {
     ...GEO_ROUTES,
     ...RESTORE_ROUTES,
     ...DR_ROUTES,
+    ...DR_PLAN_ROUTES,
   ];
   let document: unknown;
   routes.push({ ...OPENAPI_ROUTE, handler: async () => ({ body: document }) });

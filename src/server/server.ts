@@ -9,6 +9,7 @@ import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { drPlanTasks } from './dr-plan-tasks.ts';
 import { drTasks } from './dr-tasks.ts';
 import { geoTasks } from './geo-tasks.ts';
 import { errorBody, statusFor } from './http-status.ts';
@@ -312,6 +313,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...OPS_TASKS,
     ...geoTasks({ replicationLagAlertMs: options.replicationLagAlertMs }),
     ...drTasks({ siteDownAfterMs: options.siteDownAfterMs }),
+    ...drPlanTasks(),
   ];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {

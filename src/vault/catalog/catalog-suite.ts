@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe } from 'node:test';
 import { certificateCases, credentialsCases, serverCases } from './suite/access.ts';
 import type { Context } from './suite/context.ts';
 import { commandCases, siteAgentCases, siteCases, workloadCases } from './suite/dr.ts';
+import { planCases } from './suite/dr-plans.ts';
 import { leaseCases } from './suite/leases.ts';
 import { alertCases, jobCases } from './suite/operations.ts';
 import { packCases, pointCases } from './suite/packs.ts';
@@ -54,6 +55,7 @@ export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
     describe('DR site agents', () => siteAgentCases(ctx));
     describe('DR workloads', () => workloadCases(ctx));
     describe('DR commands', () => commandCases(ctx));
+    describe('DR recovery plans', () => planCases(ctx));
     describe('transactions', () => transactionCases(ctx));
   });
 }

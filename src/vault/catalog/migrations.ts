@@ -1,4 +1,5 @@
 import { ConflictError, IntegrityError } from '../../errors/index.ts';
+import { RECOVERY_PLANS_SQL } from './schema/recovery-plans.ts';
 
 // The catalog schema as numbered migrations, shared by every backend. A migration is
 // never edited once released: change the schema by appending one. Each backend records
@@ -326,6 +327,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'secondary regions, replication status', sql: SECONDARY_REGIONS },
   { version: 4, name: 'leases', sql: LEASES },
   { version: 5, name: 'disaster recovery: sites, site agents, workloads, commands', sql: DISASTER_RECOVERY },
+  { version: 6, name: 'recovery plans and runs', sql: RECOVERY_PLANS_SQL },
 ];
 
 /**

@@ -3,6 +3,19 @@
 // from a clock here, so the service decides what "now" is and tests control it.
 
 import type {
+  AppliedPlan,
+  NewPlan,
+  NewRun,
+  NewRunStep,
+  PlanRow,
+  RunChanges,
+  RunListOptions,
+  RunRow,
+  RunStepRow,
+  StepChanges,
+  WorkloadDrill,
+} from './dr-plan-types.ts';
+import type {
   AppliedWorkload,
   CommandClaim,
   CommandOutcome,
@@ -57,6 +70,7 @@ import type {
 } from './rows.ts';
 import type { DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from './webhook-types.ts';
 
+export * from './dr-plan-types.ts';
 export * from './dr-types.ts';
 export * from './lease-types.ts';
 export * from './rows.ts';
@@ -239,6 +253,29 @@ export interface Catalog {
   finishCommand(id: string, siteId: string, outcome: CommandOutcome): Promise<CommandRow>;
   /** Newest first. */
   listCommands(siteId: string, options?: { limit?: number }): Promise<CommandRow[]>;
+
+  /** Creates or updates each recovery plan (version + 1 when changed), all or nothing. */
+  applyPlans(inputs: readonly NewPlan[], at: number): Promise<AppliedPlan[]>;
+  getPlanByName(name: string): Promise<PlanRow>;
+  getPlan(id: string): Promise<PlanRow>;
+  listPlans(options?: { vaultId?: string }): Promise<PlanRow[]>;
+  /** A run with its steps; RUN_IN_PROGRESS when another run holds one of its workloads. */
+  createRun(input: NewRun): Promise<RunRow>;
+  getRun(id: string): Promise<RunRow>;
+  /** Newest first. */
+  listRuns(options?: RunListOptions): Promise<RunRow[]>;
+  /** Runs still running or cleaning up, oldest first. */
+  listActiveRuns(): Promise<RunRow[]>;
+  updateRun(id: string, changes: RunChanges): Promise<RunRow>;
+  listRunSteps(runId: string): Promise<RunStepRow[]>;
+  /** Only from changes.expectState (else STEP_CHANGED). */
+  updateRunStep(runId: string, seq: number, changes: StepChanges): Promise<RunStepRow>;
+  /** Appends steps after the run's last one. */
+  addRunSteps(runId: string, steps: readonly NewRunStep[]): Promise<RunStepRow[]>;
+  /** Swaps the workload's primary and replica sites (reverse replication); version + 1. */
+  reverseWorkload(name: string, at: number): Promise<WorkloadRow>;
+  /** Per workload, when its last successful test failover ended. */
+  listWorkloadDrills(options?: { vaultId?: string }): Promise<WorkloadDrill[]>;
 
   /**
    * Runs fn atomically: everything it did through `tx` is kept if it resolves and undone

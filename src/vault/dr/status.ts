@@ -1,5 +1,6 @@
 import type { Catalog, JsonObject, ReplicationHealthRow, SiteRow, WorkloadRow } from '../catalog/index.ts';
 import { iso } from '../ops/index.ts';
+import { TEST_OVERDUE_MS } from './plans/drills.ts';
 
 // What `GET /v1/dr/status` answers: every site (up, down or never heard) with its last
 // inventory, and every workload with where it runs, where it replicates, its fencing
@@ -40,6 +41,10 @@ export interface WorkloadStatus {
   } | null;
   /** now − time of the last recovery point, in seconds; null before the first point. */
   rpoSeconds: number | null;
+  /** The end of its last successful test failover; null when it never had one. */
+  lastTestFailoverAt: string | null;
+  /** No successful test failover in the last 90 days. */
+  testOverdue: boolean;
 }
 
 export interface DrStatus {
@@ -93,7 +98,9 @@ async function workloadStatus(
   names: ReadonlyMap<string, string>,
   vaultName: string,
   now: number,
+  lastTests: ReadonlyMap<string, number>,
 ): Promise<WorkloadStatus> {
+  const lastTest = lastTests.get(w.id) ?? null;
   const fencing = await catalog.getFencing(w.id);
   const target = fencing.activeSiteId === w.primarySiteId ? w.replicaSiteId : w.primarySiteId;
   const health = pickHealth(await catalog.listReplicationHealth(w.id), target);
@@ -120,6 +127,8 @@ async function workloadStatus(
       : null,
     rpoSeconds:
       health?.lastPointAt == null ? null : Math.max(0, Math.round((now - health.lastPointAt) / 1000)),
+    lastTestFailoverAt: iso(lastTest),
+    testOverdue: lastTest === null || now - lastTest > TEST_OVERDUE_MS,
   };
 }
 
@@ -131,11 +140,13 @@ export async function drStatus(catalog: Catalog, scope: string | null, now: numb
   const names = new Map(allSites.map((s) => [s.id, s.name]));
   const workloads = await catalog.listWorkloads(scope === null ? {} : { vaultId: scope });
   const vaultName = (id: string) => vaults.get(id) ?? id;
+  const drills = await catalog.listWorkloadDrills(scope === null ? {} : { vaultId: scope });
+  const lastTests = new Map(drills.map((d) => [d.workloadId, d.lastTestAt]));
   return {
     at: new Date(now).toISOString(),
     sites: await Promise.all(sites.map((s) => siteStatus(catalog, s, vaultName(s.vaultId)))),
     workloads: await Promise.all(
-      workloads.map((w) => workloadStatus(catalog, w, names, vaultName(w.vaultId), now)),
+      workloads.map((w) => workloadStatus(catalog, w, names, vaultName(w.vaultId), now, lastTests)),
     ),
   };
 }

@@ -6,9 +6,11 @@ import type { Command } from '../../command.ts';
 import { formatDuration, table } from '../../output.ts';
 import { type AdminAction, positionals } from '../site/action.ts';
 import { adminClient } from '../vault/client.ts';
+import { PLAN_ACTIONS } from './plan-actions.ts';
+import { RUN_ACTIONS } from './run-actions.ts';
 
-// `offsite dr ACTION`: disaster recovery from the administrator's side — applying the
-// workload file, and the status of sites and workloads.
+// `offsite dr ACTION`: disaster recovery from the administrator's side — workload and
+// recovery-plan files, the status of sites and workloads, and failover runs.
 
 interface Applied {
   workloads: { name: string; version: number; change: string }[];
@@ -59,11 +61,12 @@ function printStatus(print: (line: string) => void, status: DrStatus): void {
     w.replication?.lastPointAt ?? 'none',
     w.replication ? (w.replication.consistent ? 'app' : 'crash') : '-',
     rpo(w.rpoSeconds),
+    w.testOverdue ? 'NO TEST FAILOVER IN 90 DAYS' : '',
     w.replication?.error ?? '',
   ]);
   print(
     table([
-      ['WORKLOAD', 'REPLICATION', 'ACTIVE', 'EVERY', 'LAST POINT', 'CONSISTENCY', 'RPO', 'PROBLEM'],
+      ['WORKLOAD', 'REPLICATION', 'ACTIVE', 'EVERY', 'LAST POINT', 'CONSISTENCY', 'RPO', 'DRILL', 'PROBLEM'],
       ...rows,
     ]),
   );
@@ -95,19 +98,24 @@ const ACTIONS: AdminAction[] = [
       return 0;
     },
   },
+  ...PLAN_ACTIONS,
+  ...RUN_ACTIONS,
 ];
 
 export const drCommand: Command = {
   name: 'dr',
-  summary: 'disaster recovery: apply workload files, see replication status and RPO',
+  summary: 'disaster recovery: workloads, recovery plans, failover, failback, drills and RPO/RTO',
   usage: 'offsite dr ACTION [FILE] [options]',
   details: [
     ...actionsHelp(ACTIONS),
     '',
     'A workload file is YAML: workloads: [{name, dataPaths, start, stop, health, hooks,',
     'primarySite, replicaSite, replication: {frequency: 30s|5m|15m, extraHourlyPoints: 0..24,',
-    'appConsistentEveryHours: N}}]. Talks HTTPS to $OFFSITE_SERVER with $OFFSITE_TOKEN (or',
-    '--token-file), trusting only $OFFSITE_CA_CERT.',
+    'appConsistentEveryHours: N}}]. A plan file is YAML: plans: [{name, groups: [{name,',
+    'workloads, pre, post}]}], actions {type: script|manual|delay, onlyFor, onError, timeout}.',
+    'A failover (test, planned or unplanned) runs as a persisted state machine on the server;',
+    'test failovers are cleaned up with `dr cleanup RUN`. Talks HTTPS to $OFFSITE_SERVER with',
+    '$OFFSITE_TOKEN (or --token-file), trusting only $OFFSITE_CA_CERT.',
   ].join('\n'),
   options: mergedOptions('dr', ACTIONS, { 'token-file': { type: 'string' } }),
   optionHelp: [

@@ -4,6 +4,7 @@ export * from './alerts.ts';
 export * from './certificates.ts';
 export * from './credentials.ts';
 export * from './dr.ts';
+export * from './dr-plans.ts';
 export * from './jobs.ts';
 export * from './leases.ts';
 export * from './packs.ts';

@@ -1,4 +1,17 @@
 import type {
+  AppliedPlan,
+  NewPlan,
+  NewRun,
+  NewRunStep,
+  PlanRow,
+  RunChanges,
+  RunListOptions,
+  RunRow,
+  RunStepRow,
+  StepChanges,
+  WorkloadDrill,
+} from '../dr-plan-types.ts';
+import type {
   AlertRow,
   AppliedWorkload,
   Catalog,
@@ -375,5 +388,48 @@ export abstract class CatalogMethods implements Catalog {
   }
   listCommands(siteId: string, options?: { limit?: number }): Promise<CommandRow[]> {
     return this.call('listCommands', siteId, options);
+  }
+
+  applyPlans(inputs: readonly NewPlan[], at: number): Promise<AppliedPlan[]> {
+    return this.call('applyPlans', inputs, at);
+  }
+  getPlanByName(name: string): Promise<PlanRow> {
+    return this.call('getPlanByName', name);
+  }
+  getPlan(id: string): Promise<PlanRow> {
+    return this.call('getPlan', id);
+  }
+  listPlans(options?: { vaultId?: string }): Promise<PlanRow[]> {
+    return this.call('listPlans', options);
+  }
+  createRun(input: NewRun): Promise<RunRow> {
+    return this.call('createRun', input);
+  }
+  getRun(id: string): Promise<RunRow> {
+    return this.call('getRun', id);
+  }
+  listRuns(options?: RunListOptions): Promise<RunRow[]> {
+    return this.call('listRuns', options);
+  }
+  listActiveRuns(): Promise<RunRow[]> {
+    return this.call('listActiveRuns');
+  }
+  updateRun(id: string, changes: RunChanges): Promise<RunRow> {
+    return this.call('updateRun', id, changes);
+  }
+  listRunSteps(runId: string): Promise<RunStepRow[]> {
+    return this.call('listRunSteps', runId);
+  }
+  updateRunStep(runId: string, seq: number, changes: StepChanges): Promise<RunStepRow> {
+    return this.call('updateRunStep', runId, seq, changes);
+  }
+  addRunSteps(runId: string, steps: readonly NewRunStep[]): Promise<RunStepRow[]> {
+    return this.call('addRunSteps', runId, steps);
+  }
+  reverseWorkload(name: string, at: number): Promise<WorkloadRow> {
+    return this.call('reverseWorkload', name, at);
+  }
+  listWorkloadDrills(options?: { vaultId?: string }): Promise<WorkloadDrill[]> {
+    return this.call('listWorkloadDrills', options);
   }
 }
