@@ -6,6 +6,7 @@ import { isOffsiteError } from '../errors/index.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
 import { agentCommand } from './commands/agent/index.ts';
+import { auditCommand } from './commands/audit.ts';
 import { backupCommand } from './commands/backup.ts';
 import { catCommand } from './commands/cat.ts';
 import { certCommand } from './commands/cert.ts';
@@ -55,6 +56,7 @@ const COMMANDS: Command[] = [
   drCommand,
   userCommand,
   tokenCommand,
+  auditCommand,
 ];
 
 const GLOBAL_HELP: [string, string][] = [

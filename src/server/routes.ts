@@ -1,5 +1,6 @@
 import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
+import { AUDIT_ROUTES } from './audit-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { DIRECT_ROUTES } from './direct-routes.ts';
 import { DR_PLAN_ROUTES } from './dr-plan-routes.ts';
@@ -10,6 +11,7 @@ import { gauge } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { PEOPLE_ROUTES } from './people-routes.ts';
 import { POINT_ROUTES } from './point-routes.ts';
+import { PROBE_ROUTES } from './probe-routes.ts';
 import { REGISTRATION_ROUTES } from './registration-routes.ts';
 import { RESTORE_ROUTES } from './restore-routes.ts';
 import type { RequestContext, Route, RouteResult } from './types.ts';
@@ -85,6 +87,8 @@ export function routeTable(): Route[] {
     ...RESTORE_ROUTES,
     ...DR_ROUTES,
     ...DR_PLAN_ROUTES,
+    ...AUDIT_ROUTES,
+    ...PROBE_ROUTES,
   ];
   let document: unknown;
   routes.push({ ...OPENAPI_ROUTE, handler: async () => ({ body: document }) });

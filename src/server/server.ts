@@ -5,6 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { BadInputError, isOffsiteError } from '../errors/index.ts';
 import { issueLoginLink } from '../vault/ops/index.ts';
 import { authenticateAgent, requirePeer } from './agent-auth.ts';
+import { audited } from './audit.ts';
+import { auditTasks } from './audit-tasks.ts';
 import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
@@ -53,6 +55,8 @@ export interface ServerOptions {
   siteDownAfterMs?: number;
   /** Alert when a vault's secondary region is this far behind (default 1 h). */
   replicationLagAlertMs?: number;
+  /** How long audit entries are kept (default 400 days). */
+  auditRetentionMs?: number;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
   closeTimeoutMs?: number;
 }
@@ -162,10 +166,12 @@ async function answer(
   const { pathname, query } = splitUrl(req.url);
   const { route, params } = h.router.match(req.method ?? '', pathname);
   outcome.route = route.path;
-  const { token, agent, peer } = await caller(h.services, route, req);
-  const body = route.body === 'stream' ? undefined : await readJson(req, route.bodyLimit);
-  const ctx = { params, query, body, token, agent, peer, services: h.services, request: req };
-  const result = await route.handler(ctx);
+  const result = await audited(h.services, route, req, params, async (seen) => {
+    const { token, agent, peer } = await caller(h.services, route, req);
+    const body = route.body === 'stream' ? undefined : await readJson(req, route.bodyLimit);
+    const ctx = { params, query, body, token, agent, peer, services: h.services, request: req };
+    return route.handler(await seen(ctx));
+  });
   if (h.isClosing()) res.setHeader('Connection', 'close');
   send(res, result.status ?? 200, result);
 }
@@ -314,6 +320,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...geoTasks({ replicationLagAlertMs: options.replicationLagAlertMs }),
     ...drTasks({ siteDownAfterMs: options.siteDownAfterMs }),
     ...drPlanTasks(),
+    ...auditTasks({ retentionMs: options.auditRetentionMs }),
   ];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
   return {

@@ -22,6 +22,7 @@ export const serverCommand: Command = {
     'public-url': { type: 'string' },
     'site-down-after': { type: 'string' },
     'replication-lag-alert': { type: 'string' },
+    'audit-retention': { type: 'string' },
   },
   optionHelp: [
     ['--data DIR', 'the server data folder (created if missing)'],
@@ -42,12 +43,14 @@ export const serverCommand: Command = {
       '--replication-lag-alert DURATION',
       "alert when a vault's secondary region lacks data older than this (default 1h)",
     ],
+    ['--audit-retention DURATION', 'keep audit log entries this long (default 400d)'],
   ],
   async run(ctx) {
     const dataDir = str(ctx.values, 'data');
     if (!dataDir) throw new UsageError('give --data DIR');
     const siteDownAfter = str(ctx.values, 'site-down-after');
     const lagAlert = str(ctx.values, 'replication-lag-alert');
+    const auditRetention = str(ctx.values, 'audit-retention');
     const server = await startServer({
       dataDir,
       listen: str(ctx.values, 'listen') ?? '127.0.0.1:8443',
@@ -56,6 +59,7 @@ export const serverCommand: Command = {
       publicUrl: str(ctx.values, 'public-url'),
       siteDownAfterMs: siteDownAfter === undefined ? undefined : parseDuration(siteDownAfter),
       replicationLagAlertMs: lagAlert === undefined ? undefined : parseDuration(lagAlert),
+      auditRetentionMs: auditRetention === undefined ? undefined : parseDuration(auditRetention),
     });
     const regions = server.regions.map((r) => `${r.name}=${r.url}`);
     ctx.out.data({

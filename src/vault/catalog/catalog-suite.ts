@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe } from 'node:test';
 import { certificateCases, credentialsCases, serverCases } from './suite/access.ts';
+import { auditCases, probeCases } from './suite/audit.ts';
 import type { Context } from './suite/context.ts';
 import { commandCases, siteAgentCases, siteCases, workloadCases } from './suite/dr.ts';
 import { planCases } from './suite/dr-plans.ts';
@@ -56,6 +57,8 @@ export function catalogSuite(name: string, open: () => Promise<Catalog>): void {
     describe('DR workloads', () => workloadCases(ctx));
     describe('DR commands', () => commandCases(ctx));
     describe('DR recovery plans', () => planCases(ctx));
+    describe('audit log', () => auditCases(ctx));
+    describe('region probes', () => probeCases(ctx));
     describe('transactions', () => transactionCases(ctx));
   });
 }

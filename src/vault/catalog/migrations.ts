@@ -1,4 +1,5 @@
 import { ConflictError, IntegrityError } from '../../errors/index.ts';
+import { AUDIT_SQL } from './schema/audit.ts';
 import { RECOVERY_PLANS_SQL } from './schema/recovery-plans.ts';
 
 // The catalog schema as numbered migrations, shared by every backend. A migration is
@@ -328,6 +329,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'leases', sql: LEASES },
   { version: 5, name: 'disaster recovery: sites, site agents, workloads, commands', sql: DISASTER_RECOVERY },
   { version: 6, name: 'recovery plans and runs', sql: RECOVERY_PLANS_SQL },
+  { version: 7, name: 'audit log', sql: AUDIT_SQL },
 ];
 
 /**

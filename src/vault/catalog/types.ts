@@ -3,6 +3,14 @@
 // from a clock here, so the service decides what "now" is and tests control it.
 
 import type {
+  AuditEntry,
+  AuditHead,
+  AuditListOptions,
+  AuditPruned,
+  NewAuditEntry,
+  ProbeRow,
+} from './audit-types.ts';
+import type {
   AppliedPlan,
   NewPlan,
   NewRun,
@@ -70,6 +78,7 @@ import type {
 } from './rows.ts';
 import type { DeliveryAttempt, NewWebhook, WebhookDeliveryRow, WebhookRow } from './webhook-types.ts';
 
+export * from './audit-types.ts';
 export * from './dr-plan-types.ts';
 export * from './dr-types.ts';
 export * from './lease-types.ts';
@@ -276,6 +285,18 @@ export interface Catalog {
   reverseWorkload(name: string, at: number): Promise<WorkloadRow>;
   /** Per workload, when its last successful test failover ended. */
   listWorkloadDrills(options?: { vaultId?: string }): Promise<WorkloadDrill[]>;
+
+  /** Appends after the last entry, chained by hash; concurrent appends never fork the chain. */
+  appendAudit(input: NewAuditEntry): Promise<AuditEntry>;
+  /** Oldest first (by seq); filtered by afterSeq, since, vault. */
+  listAudit(options?: AuditListOptions): Promise<AuditEntry[]>;
+  auditHead(): Promise<AuditHead>;
+  /** Deletes the entries before the first one at or after `before`; the first kept one becomes the anchor. */
+  pruneAudit(before: number, at: number): Promise<AuditPruned>;
+  /** Replaces the server's last region probe. */
+  saveProbe(input: ProbeRow): Promise<ProbeRow>;
+  /** The last probe of each server of the vault that has one. */
+  listProbes(vaultId: string): Promise<ProbeRow[]>;
 
   /**
    * Runs fn atomically: everything it did through `tx` is kept if it resolves and undone

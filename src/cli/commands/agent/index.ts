@@ -3,6 +3,7 @@ import type { Command } from '../../command.ts';
 import type { AgentAction } from './action.ts';
 import { PASSPHRASE_ACTIONS } from './passphrase.ts';
 import { PROXY_ACTIONS } from './proxy.ts';
+import { REGIONS_ACTIONS } from './regions.ts';
 import { REGISTER_ACTIONS } from './register.ts';
 import { RUN_ACTIONS } from './run.ts';
 import { SERVICE_ACTIONS } from './service.ts';
@@ -20,6 +21,7 @@ const ACTIONS: AgentAction[] = [
   ...THROTTLE_ACTIONS,
   ...PROXY_ACTIONS,
   ...PASSPHRASE_ACTIONS,
+  ...REGIONS_ACTIONS,
 ];
 
 export const agentCommand: Command = {

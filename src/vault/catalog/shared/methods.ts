@@ -14,6 +14,10 @@ import type {
 import type {
   AlertRow,
   AppliedWorkload,
+  AuditEntry,
+  AuditHead,
+  AuditListOptions,
+  AuditPruned,
   Catalog,
   CertificateRow,
   CommandClaim,
@@ -27,6 +31,7 @@ import type {
   JobRow,
   LeaseRow,
   NewAlert,
+  NewAuditEntry,
   NewCertificate,
   NewCommand,
   NewCredentials,
@@ -47,6 +52,7 @@ import type {
   PackTally,
   PointListOptions,
   PointRow,
+  ProbeRow,
   RaisedAlert,
   ReplicationHealthRow,
   ReplicationStatusRow,
@@ -431,5 +437,24 @@ export abstract class CatalogMethods implements Catalog {
   }
   listWorkloadDrills(options?: { vaultId?: string }): Promise<WorkloadDrill[]> {
     return this.call('listWorkloadDrills', options);
+  }
+
+  appendAudit(input: NewAuditEntry): Promise<AuditEntry> {
+    return this.call('appendAudit', input);
+  }
+  listAudit(options?: AuditListOptions): Promise<AuditEntry[]> {
+    return this.call('listAudit', options);
+  }
+  auditHead(): Promise<AuditHead> {
+    return this.call('auditHead');
+  }
+  pruneAudit(before: number, at: number): Promise<AuditPruned> {
+    return this.call('pruneAudit', before, at);
+  }
+  saveProbe(input: ProbeRow): Promise<ProbeRow> {
+    return this.call('saveProbe', input);
+  }
+  listProbes(vaultId: string): Promise<ProbeRow[]> {
+    return this.call('listProbes', vaultId);
   }
 }

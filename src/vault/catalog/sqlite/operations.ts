@@ -1,6 +1,7 @@
 // Every operation of this backend, found by the Catalog method's name (../shared/methods.ts).
 
 export * from './alerts.ts';
+export * from './audit.ts';
 export * from './certificates.ts';
 export * from './credentials.ts';
 export * from './dr.ts';
