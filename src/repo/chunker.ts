@@ -222,7 +222,7 @@ export async function* chunkFile(
     throw new BadInputError('BAD_READ_SIZE', `read size must be a positive integer, got ${readSize}`);
   }
   if (sizeHint !== undefined && sizeHint <= chunker.max) {
-    const whole = smallFiles.take(sizeHint + 1);
+    const whole = blobBuffers.take(sizeHint + 1);
     try {
       // One byte more than lstat said shows whether the file grew since. A first read
       // that ends exactly at that size is the end of the file: asking again to see 0
@@ -237,7 +237,7 @@ export async function* chunkFile(
         return;
       }
     } finally {
-      smallFiles.give(whole.buffer as ArrayBuffer);
+      blobBuffers.give(whole.buffer as ArrayBuffer);
     }
   }
   yield* chunkStream(handle, chunker, readSize);
@@ -290,15 +290,18 @@ async function fill(handle: FileHandle, into: Buffer, position: number): Promise
 }
 
 /**
- * Buffers for files read whole, in size classes: a small file must not take a 12 MiB
- * working buffer (every such allocation counts as external memory and, a few at a time,
- * set off full garbage collections: measured 8x slower on 100 000 small files).
+ * Buffers in size classes, one pool for the whole process: files read whole (a small
+ * file must not take a 12 MiB working buffer: every such allocation counts as external
+ * memory and, a few at a time, set off full garbage collections: measured 8x slower on
+ * 100 000 small files) and the copies of chunks the packer lends to its workers. One
+ * idle budget for both stages (they were 64 and 32 MiB apart) and no buffer freed by
+ * one stage while the other allocates the same size: that churn fragmented the heap.
  */
-const smallFiles = new BufferPool(64 * MiB);
+export const blobBuffers = new BufferPool(16 * MiB);
 
 /**
  * Working buffers for large files are recycled too: allocating 12 MiB per file would
  * mean page faults and GC churn. Up to four wait for reuse (the backup reads at most
  * four large files at once), in the 16 MiB size class of 8 MiB max + 4 MiB reads.
  */
-const largeFiles = new BufferPool(4 * 16 * MiB);
+const largeFiles = new BufferPool(16 * MiB);

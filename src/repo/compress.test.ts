@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { zstdCompressSync } from 'node:zlib';
 import { IntegrityError } from '../errors/index.ts';
-import { compress, decompress } from './compress.ts';
+import { BlobCompressor, compress, decompress, decompressSync } from './compress.ts';
 
 const WHERE = 'blob ab12 in data/ab/cd';
 
@@ -49,6 +49,41 @@ describe('compress', () => {
     const best = (await compress(data, 19))!;
     assert.ok(best.length <= fast.length);
     assert.deepEqual(await decompress(best, data.length, WHERE), data);
+  });
+});
+
+describe('BlobCompressor (one zstd context and output buffer for many blobs)', () => {
+  it('makes one whole frame per blob, also after an incompressible blob left a frame unfinished', () => {
+    const compressor = new BlobCompressor(3, 1 << 20);
+    const blobs = [
+      text,
+      randomBytes(200_000),
+      Buffer.alloc(100_000, 7),
+      randomBytes(64),
+      Buffer.from(text.subarray(0, 5000)),
+      randomBytes(1 << 20),
+      text,
+    ];
+    const results = blobs.map((blob) => {
+      const packed = compressor.compress(blob);
+      return packed === null ? null : Buffer.from(packed);
+    });
+    assert.deepEqual(
+      results.map((r) => r === null),
+      [false, true, false, true, false, true, false],
+    );
+    for (const [i, packed] of results.entries()) {
+      if (packed === null) continue;
+      assert.ok(packed.length < blobs[i]!.length);
+      assert.ok(decompressSync(packed, blobs[i]!.length, WHERE).equals(blobs[i]!), `blob ${i}`);
+    }
+  });
+
+  it('compresses a blob larger than its buffer through the one-shot path', () => {
+    const compressor = new BlobCompressor(3, 1024);
+    const packed = compressor.compress(text);
+    assert.ok(packed !== null && packed.length < text.length);
+    assert.ok(decompressSync(packed, text.length, WHERE).equals(text));
   });
 });
 

@@ -1,5 +1,12 @@
 import { promisify } from 'node:util';
-import { constants, zstdCompress, zstdCompressSync, zstdDecompress, zstdDecompressSync } from 'node:zlib';
+import {
+  constants,
+  createZstdCompress,
+  zstdCompress,
+  zstdCompressSync,
+  zstdDecompress,
+  zstdDecompressSync,
+} from 'node:zlib';
 import { IntegrityError } from '../errors/index.ts';
 
 const compressAsync = promisify(zstdCompress);
@@ -36,6 +43,83 @@ export function compressSync(data: Uint8Array, level: number): Buffer | null {
   const chunkSize = data.length + (data.length >> 7) + 1024;
   const out = zstdCompressSync(data, { chunkSize, params: { [constants.ZSTD_c_compressionLevel]: level } });
   return out.length < data.length ? out : null;
+}
+
+/** The native side of a zstd stream (Node's zlib binding; not a public API). */
+interface ZstdHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+}
+
+/**
+ * One zstd context and one output buffer for many blobs, for a pack worker: the one-shot
+ * `zstdCompressSync` allocates a context (~3 MiB at level 3) and an output buffer the
+ * size of the input for every blob, and that churn kept tens of MiB of each worker's
+ * malloc arena resident. This drives the stream's native handle directly, one whole
+ * frame per call, into a buffer owned here; where that handle is not what is expected
+ * (another Node version) it falls back to `compressSync`.
+ */
+export class BlobCompressor {
+  readonly #level: number;
+  readonly #out: Buffer;
+  readonly #handle: ZstdHandle | undefined;
+  readonly #state: Uint32Array | undefined;
+  readonly #stream: ReturnType<typeof createZstdCompress>;
+  #failed: unknown;
+
+  /** `maxInput`: the largest blob to compress through the shared buffer. */
+  constructor(level: number, maxInput: number) {
+    this.#level = level;
+    this.#out = Buffer.allocUnsafeSlow(maxInput);
+    const stream = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } });
+    this.#stream = stream;
+    stream.on('error', (err) => {
+      this.#failed = err;
+    });
+    const internals = stream as unknown as { _handle?: Partial<ZstdHandle>; _writeState?: unknown };
+    const handle = internals._handle;
+    const usable =
+      typeof handle?.writeSync === 'function' &&
+      typeof handle.reset === 'function' &&
+      internals._writeState instanceof Uint32Array;
+    this.#handle = usable ? (handle as ZstdHandle) : undefined;
+    this.#state = usable ? (internals._writeState as Uint32Array) : undefined;
+  }
+
+  /**
+   * The compressed frame, or null when compression does not shrink the data. The
+   * result is a view of a buffer reused by the next call: copy or seal it before then.
+   */
+  compress(data: Uint8Array): Buffer | null {
+    if (data.length < MIN_COMPRESS) return null;
+    const handle = this.#handle;
+    if (!handle || this.#failed !== undefined || data.length > this.#out.length) {
+      return compressSync(data, this.#level);
+    }
+    // Room for one byte less than the input: a frame that does not fit is no gain.
+    const room = data.length - 1;
+    handle.writeSync(constants.ZSTD_e_end, data, 0, data.length, this.#out, 0, room);
+    // A native error destroys the stream at once (its 'error' event comes a tick later).
+    if (this.#stream.destroyed) {
+      this.#failed ??= new Error('zstd stream failed');
+      return compressSync(data, this.#level);
+    }
+    const availOut = this.#state![0]!;
+    const availIn = this.#state![1]!;
+    // With output room left, ZSTD_e_end has consumed all input and closed the frame;
+    // otherwise the frame is unfinished: drop it and start the next one clean.
+    if (availOut > 0 && availIn === 0) return this.#out.subarray(0, room - availOut);
+    handle.reset();
+    return null;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 //   in:  { op: 'add', seq, type, id, data }  { op: 'flush', seq }
 //   out: { op: 'added', seq, stored, buffer }  { op: 'pack', pack }  { op: 'flushed', seq }  { op: 'error', seq, message }
 import { parentPort, workerData } from 'node:worker_threads';
-import { compressSync } from './compress.ts';
+import { BlobCompressor } from './compress.ts';
 import { type FinishedPack, PackBuilder } from './pack.ts';
 import { asBuffer } from './transfer.ts';
 
@@ -18,6 +18,14 @@ export interface PackWorkerConfig {
 
 /** Room for sealing overhead, compression expansion and the pack header. */
 const BLOB_ROOM = 1 << 20;
+
+/**
+ * Pack buffers are reserved larger than glibc's largest mmap threshold (32 MiB), so each
+ * is its own mapping, returned to the system when freed. At ~25 MiB, the first pack freed
+ * raised the threshold to its size and every later pack came from a malloc arena,
+ * which kept ~50 MiB per worker resident. Only written pages are resident either way.
+ */
+const ALWAYS_MAPPED = 33 << 20;
 
 export type WorkerRequest =
   | { op: 'add'; seq: number; type: number; id: Uint8Array; data: Uint8Array }
@@ -33,6 +41,7 @@ const port = parentPort!;
 const config = workerData as PackWorkerConfig;
 const encKey = Buffer.from(config.encKey);
 const builders = new Map<number, PackBuilder>();
+const compressor = new BlobCompressor(config.level, config.maxBlob);
 
 function send(reply: WorkerReply): void {
   // A finished pack owns its buffer (PackBuilder.finish) and a blob's buffer goes back
@@ -53,10 +62,11 @@ function add(type: number, id: Uint8Array, data: Uint8Array): number {
   let builder = builders.get(type);
   if (!builder) {
     // Room for a full pack plus the largest blob that can cross the pack size.
-    builder = new PackBuilder(encKey, config.packSize + config.maxBlob + BLOB_ROOM);
+    builder = new PackBuilder(encKey, Math.max(config.packSize + config.maxBlob + BLOB_ROOM, ALWAYS_MAPPED));
     builders.set(type, builder);
   }
-  const packed = compressSync(data, config.level);
+  // A view of the compressor's buffer, sealed (copied) into the pack before the next blob.
+  const packed = compressor.compress(data);
   const entry = builder.add(type, asBuffer(id), packed ?? data, packed !== null, data.length);
   if (builder.size >= config.packSize) finish(type);
   return entry.length;

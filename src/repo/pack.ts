@@ -1,6 +1,7 @@
 import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import { IntegrityError } from '../errors/index.ts';
 import { openPackHeader, packKey, SEAL_OVERHEAD, sealBlob, sealPackHeader } from './crypto/seal.ts';
+import { release } from './transfer.ts';
 
 /**
  * Pack files (docs/design.md "Packs"):
@@ -73,7 +74,11 @@ export class PackBuilder {
       rawLength,
     };
     this.#reserve(entry.length);
-    for (const part of sealBlob(this.#key, entry, stored)) this.#append(part);
+    // The cipher's output is copied in and freed at once (see release).
+    for (const part of sealBlob(this.#key, entry, stored)) {
+      this.#append(part);
+      release(part);
+    }
     this.entries.push(entry);
     return entry;
   }

@@ -1,14 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { IntegrityError } from '../errors/index.ts';
-import { BufferPool, Semaphore } from '../util/index.ts';
+import { Semaphore } from '../util/index.ts';
 import { BLOB_DATA, type BlobType } from './blob-index.ts';
+import { blobBuffers } from './chunker.ts';
 import { hex } from './crypto/seal.ts';
 import type { IndexedPack } from './index-file.ts';
 import type { FinishedPack } from './pack.ts';
 import type { PackWorkerConfig, WorkerReply, WorkerRequest } from './pack-worker.ts';
 import { packName, type Repository } from './repository.ts';
-import { asBuffer } from './transfer.ts';
+import { asBuffer, release } from './transfer.ts';
+import { workerUrl } from './worker-source.ts';
 
 export interface PackerStats {
   blobsAdded: number;
@@ -17,10 +19,11 @@ export interface PackerStats {
   packsWritten: number;
 }
 
-/** Finished packs waiting for or in upload; each holds ~16 MiB in memory. */
-const UPLOADS_IN_FLIGHT = 2;
-/** Bytes of blob buffers kept for reuse between blobs. */
-const BUFFERS_IDLE = 32 * 1024 * 1024;
+/**
+ * Finished packs waiting for or in upload beyond one per worker; each holds ~17 MiB.
+ * Uploads to a local or nearby store finish faster than a worker fills the next pack.
+ */
+const UPLOADS_IN_FLIGHT = 1;
 /** An index file is written after this many packs, so an interrupted backup keeps its work. */
 const PACKS_PER_INDEX = 8;
 
@@ -41,7 +44,7 @@ class PackWorker {
     onFailure: (err: Error) => void,
     onReturned: (buffer: ArrayBuffer) => void,
   ) {
-    this.worker = new Worker(new URL('./pack-worker.ts', import.meta.url), {
+    this.worker = new Worker(workerUrl(new URL('./pack-worker.ts', import.meta.url)), {
       workerData: config,
     });
     this.worker.on('message', (reply: WorkerReply) => {
@@ -97,8 +100,8 @@ export class Packer {
   readonly #pending = new Set<string>();
   readonly #uploadSlots = new Semaphore(UPLOADS_IN_FLIGHT);
   readonly #uploads = new Set<Promise<void>>();
-  /** Blob buffers lent to workers come back here; bounded like the chunks in flight. */
-  readonly #buffers = new BufferPool(BUFFERS_IDLE);
+  /** Blob buffers lent to workers come back to the process-wide pool (see blobBuffers). */
+  readonly #buffers = blobBuffers;
   #workers: PackWorker[] = [];
   #seq = 0;
   #unindexed: IndexedPack[] = [];
@@ -208,6 +211,9 @@ export class Packer {
   async #upload(pack: FinishedPack): Promise<void> {
     try {
       await this.#repo.store.put(packName(pack.id), pack.bytes);
+      // ~17 MiB that would otherwise wait for a garbage collection (see release). Only
+      // after a put that succeeded: a failed one may still be reading it (a timeout).
+      release(pack.bytes);
       const indexed = { id: pack.id, salt: pack.salt, entries: pack.entries };
       this.#repo.addToIndex([indexed]);
       for (const e of pack.entries) this.#pending.delete(hex(e.id));
@@ -219,9 +225,12 @@ export class Packer {
     }
   }
 
-  /** Waits while more packs wait for upload than may be held in memory. */
+  /**
+   * Waits while more packs wait for upload than may be held in memory. Blobs already
+   * queued keep the workers busy meanwhile, so at most one more pack per worker lands.
+   */
   async backpressure(): Promise<void> {
-    while (this.#uploads.size > UPLOADS_IN_FLIGHT + this.#workers.length) await Promise.race(this.#uploads);
+    while (this.#uploads.size > UPLOADS_IN_FLIGHT) await Promise.race(this.#uploads);
   }
 
   async #writeIndex(): Promise<void> {

@@ -22,3 +22,20 @@ export function transferable(bytes: Uint8Array): Uint8Array {
   if (own && buffer.byteLength - bytes.byteLength < MAX_SLACK) return bytes;
   return new Uint8Array(bytes);
 }
+
+/** Below this, a buffer may share Node's allocation pool: never released early. */
+const MIN_RELEASE = 64 * 1024;
+
+/**
+ * Frees a large buffer's memory now instead of at the next garbage collection, by
+ * detaching its ArrayBuffer (`transfer(0)`): V8 collects external memory only once
+ * ~64 MiB of it is garbage, and per-blob outputs (zstd, AES-GCM, pack reads) reached
+ * that in every thread. The whole ArrayBuffer goes (never one of Node's shared pools):
+ * the caller must hold the last reference to it, since every view of it becomes empty.
+ */
+export function release(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached || buffer.byteLength < MIN_RELEASE) return;
+  if (isMarkedAsUntransferable(buffer)) return;
+  buffer.transfer(0);
+}

@@ -59,10 +59,17 @@ export interface BackupResult {
  * their read buffers together stay under READ_MEMORY, so only few large files overlap.
  */
 const FILES_IN_FLIGHT = 16;
-const READ_MEMORY = 48 * 1024 * 1024;
+const READ_MEMORY = 24 * 1024 * 1024;
 /** Entries of one directory being processed at once. */
 const ENTRIES_IN_FLIGHT = 32;
-const CHUNK_MEMORY = 32 * 1024 * 1024;
+/**
+ * Subfolders walked beside the folder that reached them, across the whole backup; any
+ * other subfolder is walked in its turn (depth first). Each folder in progress holds
+ * its nodes until it is done: with 32 subfolders at once per level, 1 000 000 files in
+ * 10 × 100 folders of 1 000 had 320 folders open, ~320 000 nodes, 1.9 GiB at peak.
+ */
+const FOLDERS_ASIDE = 4;
+const CHUNK_MEMORY = 16 * 1024 * 1024;
 
 export const PROGRAM = 'offsite 0.1.0';
 
@@ -99,6 +106,7 @@ class Archiver {
   readonly #reading = new Semaphore(READ_MEMORY);
   readonly #memory = new Semaphore(CHUNK_MEMORY);
   readonly #hardlinks = new Map<string, Promise<FileContent>>();
+  #foldersAside = 0;
 
   constructor(repo: Repository, options: BackupOptions) {
     this.repo = repo;
@@ -148,25 +156,33 @@ class Archiver {
   }
 
   async saveDir(path: Buffer, parentSubtree: Buffer | undefined): Promise<Buffer> {
-    let names: Buffer[] = [];
+    let entries: { name: Buffer; folder: boolean }[] = [];
     try {
-      names = (await readdir(path, { encoding: 'buffer' })).sort(Buffer.compare);
+      const dirents = await readdir(path, { encoding: 'buffer', withFileTypes: true });
+      entries = dirents.map((d) => ({ name: d.name, folder: d.isDirectory() }));
+      entries.sort((a, b) => Buffer.compare(a.name, b.name));
     } catch (err) {
       this.#fail(path, err);
     }
     const parents = await this.#parentNodes(parentSubtree);
-    const kept = names.filter(
-      (name) => !this.#excluder.excludes(joinPath(path, name).toString(), name.toString()),
+    const kept = entries.filter(
+      ({ name }) => !this.#excluder.excludes(joinPath(path, name).toString(), name.toString()),
     );
     const nodes: TreeNode[] = [];
     const window: Promise<void>[] = [];
-    for (const name of kept) {
+    for (const { name, folder } of kept) {
+      const aside = folder && this.#foldersAside < FOLDERS_ASIDE;
+      if (aside) this.#foldersAside++;
       const job = this.saveEntry(joinPath(path, name), name, parents.get(name.toString('latin1'))).then(
         (node) => {
           if (node) nodes.push(node);
         },
       );
-      window.push(job);
+      if (folder && !aside) {
+        await job;
+        continue;
+      }
+      window.push(aside ? job.finally(() => this.#foldersAside--) : job);
       if (window.length >= ENTRIES_IN_FLIGHT) await window.shift();
     }
     await Promise.all(window);

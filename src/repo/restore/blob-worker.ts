@@ -9,7 +9,7 @@ import type { BlobType } from '../blob-index.ts';
 import { checkedPlain, unseal } from '../blob-open.ts';
 import { decompressSync } from '../compress.ts';
 import { packKey } from '../crypto/seal.ts';
-import { asBuffer, transferable } from '../transfer.ts';
+import { asBuffer, release, transferable } from '../transfer.ts';
 
 export interface BlobWorkerConfig {
   encKey: Uint8Array;
@@ -53,7 +53,9 @@ function openOne(key: KeyObject, run: RunRequest, blob: RunBlob): Buffer {
   const at = blob.offset - run.start;
   const sealed = asBuffer(run.bytes).subarray(at, at + blob.length);
   const stored = unseal(key, id, blob, sealed, run.where);
-  const plain = blob.compressed ? decompressSync(stored, blob.rawLength, run.where) : stored;
+  if (!blob.compressed) return checkedPlain(stored, id, blob, run.where, blobId);
+  const plain = decompressSync(stored, blob.rawLength, run.where);
+  release(stored);
   return checkedPlain(plain, id, blob, run.where, blobId);
 }
 
@@ -67,6 +69,8 @@ port.on('message', (run: RunRequest) => {
       return { error: { code, message: err instanceof Error ? err.message : String(err) } };
     }
   });
+  // The pack's bytes were copied out by the cipher: free them now (see release).
+  release(run.bytes);
   const transfer = new Set(results.flatMap((r) => ('plain' in r ? [r.plain.buffer as ArrayBuffer] : [])));
   port.postMessage({ seq: run.seq, results } satisfies RunReply, [...transfer]);
 });
