@@ -5,59 +5,11 @@ import { parseArgs } from 'node:util';
 import { isOffsiteError } from '../errors/index.ts';
 import type { Command } from './command.ts';
 import { UsageError } from './command.ts';
-import { agentCommand } from './commands/agent/index.ts';
-import { auditCommand } from './commands/audit.ts';
-import { backupCommand } from './commands/backup.ts';
-import { catCommand } from './commands/cat.ts';
-import { certCommand } from './commands/cert.ts';
-import { checkCommand } from './commands/check.ts';
-import { diffCommand } from './commands/diff.ts';
-import { drCommand } from './commands/dr/index.ts';
-import { dumpCommand } from './commands/dump.ts';
-import { forgetCommand } from './commands/forget.ts';
-import { init } from './commands/init.ts';
-import { keyCommand } from './commands/key.ts';
-import { lsCommand } from './commands/ls.ts';
-import { pruneCommand } from './commands/prune.ts';
-import { repairCommand } from './commands/repair.ts';
-import { restoreCommand } from './commands/restore.ts';
-import { serverCommand } from './commands/server.ts';
-import { siteAgentCommand } from './commands/site/agent.ts';
-import { siteCommand } from './commands/site/index.ts';
-import { snapshotsCommand } from './commands/snapshots.ts';
-import { tokenCommand } from './commands/token.ts';
-import { userCommand } from './commands/user.ts';
-import { vaultCommand } from './commands/vault/index.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { makeOutput } from './output.ts';
+import { COMMANDS } from './registry.ts';
 
 export const VERSION = '0.1.0';
-
-const COMMANDS: Command[] = [
-  init,
-  backupCommand,
-  restoreCommand,
-  snapshotsCommand,
-  forgetCommand,
-  lsCommand,
-  diffCommand,
-  catCommand,
-  dumpCommand,
-  checkCommand,
-  keyCommand,
-  pruneCommand,
-  repairCommand,
-  certCommand,
-  serverCommand,
-  vaultCommand,
-  agentCommand,
-  siteCommand,
-  siteAgentCommand,
-  drCommand,
-  userCommand,
-  tokenCommand,
-  auditCommand,
-];
 
 const GLOBAL_HELP: [string, string][] = [
   ['--json', 'print machine-readable JSON on stdout'],
@@ -116,20 +68,21 @@ function printError(err: unknown, json: boolean, usage?: string): void {
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const command = COMMANDS.find((c) => c.name === rest[0]);
-    process.stdout.write(`${command ? helpFor(command) : mainHelp()}\n`);
+    const entry = COMMANDS.find((c) => c.name === rest[0]);
+    process.stdout.write(`${entry ? helpFor(await entry.load()) : mainHelp()}\n`);
     return EXIT.ok;
   }
   if (name === '--version' || name === 'version') {
     process.stdout.write(`offsite ${VERSION}\n`);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
+  const entry = COMMANDS.find((c) => c.name === name);
   const json = rest.includes('--json');
-  if (!command) {
+  if (!entry) {
     printError(new UsageError(`unknown command "${name}"; run \`offsite --help\``), json);
     return EXIT.failed;
   }
+  const command = await entry.load();
   try {
     const { values, positionals } = parseArgs({
       args: rest,
