@@ -201,8 +201,8 @@ async function postHeartbeat(ctx: RequestContext): Promise<RouteResult> {
   const site = await callingSite(ctx);
   const input = checkHeartbeat(ctx.body);
   const { catalog, now } = ctx.services;
-  const { site: updated, workloads } = await recordHeartbeat(catalog, site, input, now());
-  return { body: { site: siteJson(updated, await vaultName(ctx, site.vaultId)), workloads } };
+  const { site: updated, workloads, watch } = await recordHeartbeat(catalog, site, input, now());
+  return { body: { site: siteJson(updated, await vaultName(ctx, site.vaultId)), workloads, watch } };
 }
 
 async function postRenew(ctx: RequestContext): Promise<RouteResult> {

@@ -11,6 +11,7 @@ import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { drAutoTasks } from './dr-auto-tasks.ts';
 import { drPlanTasks } from './dr-plan-tasks.ts';
 import { drTasks } from './dr-tasks.ts';
 import { geoTasks } from './geo-tasks.ts';
@@ -320,6 +321,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...geoTasks({ replicationLagAlertMs: options.replicationLagAlertMs }),
     ...drTasks({ siteDownAfterMs: options.siteDownAfterMs }),
     ...drPlanTasks(),
+    ...drAutoTasks(),
     ...auditTasks({ retentionMs: options.auditRetentionMs }),
   ];
   const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });

@@ -10,6 +10,7 @@ import { FencingStore } from './fencing.ts';
 import { fenceFromHeartbeat } from './fencing-watch.ts';
 import { heartbeatHealth } from './health.ts';
 import { drLayout } from './layout.ts';
+import { type PeerTarget, PeerWatch, peerTargets } from './peer-watch.ts';
 import { ProcessTable } from './processes.ts';
 import { renewalDue, renewCertificate } from './renew.ts';
 import { ReplicationManager } from './replication.ts';
@@ -37,6 +38,10 @@ export interface RunOptions {
   replicationAdvertise?: string;
   /** Replica retention runs this often (default 10 min). */
   retentionEveryMs?: number;
+  /** Peer sites are probed this often for automatic failover's witness report (default: heartbeatMs). */
+  peerProbeMs?: number;
+  /** The clock peer silences are measured by (default Date.now; tests move it). */
+  peerClock?: () => number;
 }
 
 const HEALTH_EVERY_MS = 5000;
@@ -66,6 +71,7 @@ async function inventory(
   state: SiteAgentState,
   workloads: readonly Assignment[],
   replicationAddress: string | null,
+  peers: PeerWatch,
 ) {
   const items = [];
   for (const w of workloads) {
@@ -87,6 +93,7 @@ async function inventory(
     pid: process.pid,
     replicationAddress,
     workloads: items,
+    peers: peers.report(),
   };
 }
 
@@ -105,10 +112,16 @@ class SiteAgentLoop {
   #healthWrittenAt = 0;
   #heartbeating: Promise<void> = Promise.resolve();
   #retentionAt = 0;
+  readonly #peers: PeerWatch;
 
   constructor(options: RunOptions) {
     this.#options = options;
     this.#state = options.state;
+    this.#peers = new PeerWatch({
+      tls: () => this.#state,
+      everyMs: options.peerProbeMs ?? options.heartbeatMs,
+      ...(options.peerClock ? { now: options.peerClock } : {}),
+    });
     this.#client = clientOf(options.state);
     const layout = drLayout(options.state.dir);
     const site = options.state.info.site.name;
@@ -174,13 +187,15 @@ class SiteAgentLoop {
     const state = this.#state;
     const replication = await (this.#options.replicationHealth ?? (() => readReplicationHealth(state.dir)))();
     const answer = (await this.#client.call('POST', '/v1/site-agent/heartbeat', {
-      inventory: await inventory(state, this.#workloads, this.#address()),
+      inventory: await inventory(state, this.#workloads, this.#address(), this.#peers),
       replication,
-    })) as { workloads: Assignment[] };
+    })) as { workloads: Assignment[]; watch?: PeerTarget[] };
     const before = this.#workloads.map((w) => `${w.name}@${w.version}`).join(',');
     this.#workloads = answer.workloads;
     const after = this.#workloads.map((w) => `${w.name}@${w.version}`).join(',');
     if (before !== after) this.#log('workloads assigned', { workloads: after });
+    this.#peers.setTargets(peerTargets(state.info.site.name, this.#workloads, answer.watch ?? []));
+    void this.#peers.probe(); // reported with the next heartbeat; never holds this one up
     for (const w of this.#workloads) {
       await fenceFromHeartbeat(this.#dr, w, (msg, fields) => this.#log(msg, fields));
     }

@@ -1,6 +1,7 @@
 import { BadInputError } from '../../errors/index.ts';
 import type { Catalog, JsonObject, NewReplicationHealth, SiteRow, WorkloadRow } from '../catalog/index.ts';
 import { raiseIfChanged, resolveOpen } from '../ops/index.ts';
+import { type WatchTarget, watchTargets } from './auto/watch.ts';
 
 // Site agents' heartbeats and the site-down alert. A heartbeat carries the inventory and
 // the replication health of the site's workloads (metadata only) and is answered with
@@ -141,7 +142,7 @@ export async function recordHeartbeat(
   site: SiteRow,
   input: HeartbeatInput,
   now: number,
-): Promise<{ site: SiteRow; workloads: Assignment[] }> {
+): Promise<{ site: SiteRow; workloads: Assignment[]; watch: WatchTarget[] }> {
   const workloads = await catalog.listWorkloads({ siteId: site.id });
   const ids = new Map(workloads.map((w) => [w.name, w.id]));
   const health: NewReplicationHealth[] = input.replication
@@ -159,7 +160,12 @@ export async function recordHeartbeat(
       return tx.setSiteDown(site.id, null);
     });
   }
-  return { site: updated, workloads: await assignments(catalog, updated) };
+  // watch: peers to probe for automatic failover's third witness (./auto/watch.ts).
+  return {
+    site: updated,
+    workloads: await assignments(catalog, updated),
+    watch: await watchTargets(catalog, updated),
+  };
 }
 
 /**

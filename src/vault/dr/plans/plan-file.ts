@@ -1,6 +1,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { BadInputError } from '../../../errors/index.ts';
 import { RUN_TYPES, type RunType } from '../../catalog/index.ts';
+import { type AutoFailoverSpec, checkAutoFailoverOption } from '../auto/plan-option.ts';
 import { NAME_PATTERN, NAME_RULE, SITE_NAME_PATTERN, SITE_NAME_RULE } from '../names.ts';
 
 // Recovery plans declared in YAML (DESIGN.md §6): what `offsite dr plan apply FILE` reads
@@ -48,6 +49,8 @@ export interface PlanSpec {
   name: string;
   description: string | null;
   groups: GroupSpec[];
+  /** Opt-in automatic failover (../auto); absent when the file leaves it out. */
+  autoFailover?: AutoFailoverSpec;
 }
 
 const MAX_GROUPS = 50;
@@ -226,8 +229,10 @@ function uniqueNames(c: Checker, path: string, groups: GroupSpec[]): void {
 }
 
 function plan(c: Checker, path: string, value: unknown): PlanSpec | undefined {
-  const fields = c.object(path, value, ['name', 'description', 'groups']);
+  const fields = c.object(path, value, ['name', 'description', 'groups', 'autoFailover']);
   if (!fields) return undefined;
+  const auto = checkAutoFailoverOption(`${path}.autoFailover`, fields.autoFailover);
+  c.problems.push(...auto.problems);
   const name = c.name(`${path}.name`, fields.name, 'a plan name is');
   const description =
     fields.description === undefined ? null : c.text(`${path}.description`, fields.description, 500);
@@ -236,7 +241,8 @@ function plan(c: Checker, path: string, value: unknown): PlanSpec | undefined {
   uniqueNames(c, path, groups);
   if (!name || description === undefined || groups.length !== list.length || list.length === 0)
     return undefined;
-  return { name, description, groups };
+  if (auto.spec === null) return undefined;
+  return { name, description, groups, ...(auto.spec ? { autoFailover: auto.spec } : {}) };
 }
 
 /** The checked plans of a parsed document; PlanFileError lists every problem. */
