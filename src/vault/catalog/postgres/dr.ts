@@ -1,46 +1,10 @@
 import * as sites from '../shared/dr.ts';
 import * as ops from '../shared/dr-ops.ts';
-import type { Operation, Step } from '../shared/dr-steps.ts';
-import type { Db } from './db.ts';
+import { async } from './steps.ts';
 
 // The disaster-recovery operations (../shared/dr.ts, ../shared/dr-ops.ts) on PostgreSQL:
 // each runs in a transaction of its own (a savepoint inside one), its statements awaited
 // one by one. A retried transaction starts the operation afresh.
-
-/** `?` placeholders numbered the PostgreSQL way: $1, $2, ... */
-export function numbered(sql: string): string {
-  let n = 0;
-  return sql.replace(/\?/g, () => `$${++n}`);
-}
-
-function execute(db: Db, step: Step): Promise<unknown> {
-  const sql = numbered(step.sql);
-  if (step.op === 'get') return db.get(sql, ...step.params);
-  if (step.op === 'all') return db.all(sql, ...step.params);
-  return db.run(sql, ...step.params);
-}
-
-function runAsync<T>(db: Db, make: () => Operation<T>): Promise<T> {
-  return db.atomic(async (tx) => {
-    const operation = make();
-    let answer: unknown;
-    for (;;) {
-      const next = operation.next(answer);
-      if (next.done) return next.value;
-      answer = await execute(tx, next.value);
-    }
-  });
-}
-
-type Async<F> = F extends (...args: infer A) => Operation<infer R>
-  ? (db: Db, ...args: A) => Promise<R>
-  : never;
-
-function async<A extends unknown[], R>(
-  make: (...args: A) => Operation<R>,
-): Async<(...args: A) => Operation<R>> {
-  return ((db: Db, ...args: A) => runAsync(db, () => make(...args))) as Async<(...args: A) => Operation<R>>;
-}
 
 export const createSite = async(sites.createSite);
 export const getSite = async(sites.getSite);

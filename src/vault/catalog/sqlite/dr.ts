@@ -1,35 +1,9 @@
 import * as sites from '../shared/dr.ts';
 import * as ops from '../shared/dr-ops.ts';
-import type { Operation, Step } from '../shared/dr-steps.ts';
-import type { Db } from './db.ts';
+import { sync } from './steps.ts';
 
 // The disaster-recovery operations (../shared/dr.ts, ../shared/dr-ops.ts) on SQLite: each
 // runs synchronously and atomically, its statements answered one by one.
-
-function execute(db: Db, step: Step): unknown {
-  if (step.op === 'get') return db.get(step.sql, ...step.params);
-  if (step.op === 'all') return db.all(step.sql, ...step.params);
-  return db.run(step.sql, ...step.params);
-}
-
-function runSync<T>(db: Db, operation: Operation<T>): T {
-  return db.atomic(() => {
-    let answer: unknown;
-    for (;;) {
-      const next = operation.next(answer);
-      if (next.done) return next.value;
-      answer = execute(db, next.value);
-    }
-  });
-}
-
-type Sync<F> = F extends (...args: infer A) => Operation<infer R> ? (db: Db, ...args: A) => R : never;
-
-function sync<A extends unknown[], R>(
-  make: (...args: A) => Operation<R>,
-): Sync<(...args: A) => Operation<R>> {
-  return ((db: Db, ...args: A) => runSync(db, make(...args))) as Sync<(...args: A) => Operation<R>>;
-}
 
 export const createSite = sync(sites.createSite);
 export const getSite = sync(sites.getSite);
