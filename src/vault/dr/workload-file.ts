@@ -1,7 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { BadInputError } from '../../errors/index.ts';
-import { NAME_PATTERN, NAME_RULE, SITE_NAME_PATTERN, SITE_NAME_RULE } from './names.ts';
+import { DocumentError, FieldChecker, type Fields, readYaml } from './document.ts';
 
 // Workloads declared in YAML (DESIGN.md §6): what `offsite dr apply FILE` reads and what
 // `PUT /v1/dr/workloads` checks again. Every broken rule is reported at once, each with
@@ -49,57 +47,15 @@ export interface WorkloadSpec {
 }
 
 /** Every problem of a workload file, one "path: what is wrong" line each. */
-export class WorkloadFileError extends BadInputError {
-  readonly problems: readonly string[];
+export class WorkloadFileError extends DocumentError {
   constructor(problems: readonly string[]) {
-    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    super('BAD_WORKLOAD_FILE', `the workload file has ${count}:\n  ${problems.join('\n  ')}`, {
-      hint: 'fix each field named above; nothing was applied',
-    });
-    this.problems = problems;
+    super('BAD_WORKLOAD_FILE', 'workload file', problems);
   }
 }
 
-type Fields = Record<string, unknown>;
-
-/** Collects problems while a document is walked. */
-class Checker {
-  readonly problems: string[] = [];
-
-  fail(path: string, rule: string): undefined {
-    this.problems.push(`${path}: ${rule}`);
-    return undefined;
-  }
-
-  object(path: string, value: unknown, allowed: readonly string[]): Fields | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return this.fail(path, `must be a mapping with the fields ${allowed.join(', ')}`);
-    }
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key))
-        this.fail(`${path}.${key}`, `unknown field; allowed: ${allowed.join(', ')}`);
-    }
-    return value as Fields;
-  }
-
-  text(path: string, value: unknown, max = MAX_COMMAND): string | undefined {
-    if (typeof value !== 'string' || value.trim() === '' || value.length > max || value.includes('\0')) {
-      return this.fail(path, `must be text of 1 to ${max} characters`);
-    }
-    return value;
-  }
-
-  name(path: string, value: unknown, what: string): string | undefined {
-    if (typeof value !== 'string' || !NAME_PATTERN.test(value))
-      return this.fail(path, `${what} ${NAME_RULE}`);
-    return value;
-  }
-
-  siteName(path: string, value: unknown): string | undefined {
-    if (typeof value !== 'string' || !SITE_NAME_PATTERN.test(value)) {
-      return this.fail(path, `a site name is ${SITE_NAME_RULE}`);
-    }
-    return value;
+class Checker extends FieldChecker {
+  constructor() {
+    super(MAX_COMMAND);
   }
 
   integer(path: string, value: unknown, min: number, max: number): number | undefined {
@@ -283,17 +239,7 @@ export function checkWorkloadDocument(document: unknown): WorkloadSpec[] {
 
 /** The YAML document as it is, unchecked; a syntax error names its line. */
 export function readWorkloadYaml(text: string): unknown {
-  try {
-    return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0]?.line;
-      throw new WorkloadFileError([
-        `${line === undefined ? '(file)' : `line ${line}`}: ${err.message.split('\n')[0]}`,
-      ]);
-    }
-    throw err;
-  }
+  return readYaml(text, (problems) => new WorkloadFileError(problems));
 }
 
 /** Parses YAML text and checks it. */

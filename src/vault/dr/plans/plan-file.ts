@@ -1,8 +1,6 @@
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { BadInputError } from '../../../errors/index.ts';
 import { RUN_TYPES, type RunType } from '../../catalog/index.ts';
 import { type AutoFailoverSpec, checkAutoFailoverOption } from '../auto/plan-option.ts';
-import { NAME_PATTERN, NAME_RULE, SITE_NAME_PATTERN, SITE_NAME_RULE } from '../names.ts';
+import { DocumentError, FieldChecker, type Fields, readYaml } from '../document.ts';
 
 // Recovery plans declared in YAML (DESIGN.md §6): what `offsite dr plan apply FILE` reads
 // and `PUT /v1/dr/plans` checks again. Every broken rule is reported at once, with the
@@ -70,49 +68,15 @@ const ACTION_FIELDS = {
 } as const;
 
 /** Every problem of a plan file, one "path: what is wrong" line each. */
-export class PlanFileError extends BadInputError {
-  readonly problems: readonly string[];
+export class PlanFileError extends DocumentError {
   constructor(problems: readonly string[]) {
-    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
-    super('BAD_PLAN_FILE', `the plan file has ${count}:\n  ${problems.join('\n  ')}`, {
-      hint: 'fix each field named above; nothing was applied',
-    });
-    this.problems = problems;
+    super('BAD_PLAN_FILE', 'plan file', problems);
   }
 }
 
-type Fields = Record<string, unknown>;
-
-class Checker {
-  readonly problems: string[] = [];
-
-  fail(path: string, rule: string): undefined {
-    this.problems.push(`${path}: ${rule}`);
-    return undefined;
-  }
-
-  object(path: string, value: unknown, allowed: readonly string[]): Fields | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return this.fail(path, `must be a mapping with the fields ${allowed.join(', ')}`);
-    }
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key))
-        this.fail(`${path}.${key}`, `unknown field; allowed: ${allowed.join(', ')}`);
-    }
-    return value as Fields;
-  }
-
-  text(path: string, value: unknown, max = MAX_TEXT): string | undefined {
-    if (typeof value !== 'string' || value.trim() === '' || value.length > max || value.includes('\0')) {
-      return this.fail(path, `must be text of 1 to ${max} characters`);
-    }
-    return value;
-  }
-
-  name(path: string, value: unknown, what: string): string | undefined {
-    if (typeof value !== 'string' || !NAME_PATTERN.test(value))
-      return this.fail(path, `${what} ${NAME_RULE}`);
-    return value;
+class Checker extends FieldChecker {
+  constructor() {
+    super(MAX_TEXT);
   }
 
   list(path: string, value: unknown, max: number, optional: boolean): unknown[] | undefined {
@@ -181,10 +145,7 @@ function action(c: Checker, path: string, value: unknown, defaultName: string): 
     durationMs: null as number | null | undefined,
   };
   if (t === 'script') {
-    spec.site =
-      typeof fields.site === 'string' && SITE_NAME_PATTERN.test(fields.site)
-        ? fields.site
-        : c.fail(`${path}.site`, `a site name is ${SITE_NAME_RULE}`);
+    spec.site = c.siteName(`${path}.site`, fields.site);
     spec.command = c.text(`${path}.command`, fields.command);
   }
   if (t === 'manual') spec.message = c.text(`${path}.message`, fields.message);
@@ -263,17 +224,7 @@ export function checkPlanDocument(document: unknown): PlanSpec[] {
 
 /** The YAML document as it is, unchecked; a syntax error names its line. */
 export function readPlanYaml(text: string): unknown {
-  try {
-    return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0]?.line;
-      throw new PlanFileError([
-        `${line === undefined ? '(file)' : `line ${line}`}: ${err.message.split('\n')[0]}`,
-      ]);
-    }
-    throw err;
-  }
+  return readYaml(text, (problems) => new PlanFileError(problems));
 }
 
 export function parsePlanFile(text: string): PlanSpec[] {
