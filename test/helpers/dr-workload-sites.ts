@@ -76,13 +76,25 @@ export interface DrWorld {
 
 export async function startDrWorld(t: T & { after: (fn: () => Promise<void>) => void }): Promise<DrWorld> {
   const v = await startTestVault(t);
+  const dirs: Record<string, string> = {};
+  const agents: Record<string, SiteAgentProcess> = {};
+  // Registered before the work folder's own clean-up, which runs first otherwise and
+  // leaves no process table to read.
+  t.after(async () => {
+    for (const agent of Object.values(agents)) await agent.stop('SIGKILL');
+    // Whatever a failed test left running: every workload group the site agents recorded.
+    for (const dir of Object.values(dirs)) {
+      for (const record of await new ProcessTable(join(dir, 'dr', 'processes')).list()) {
+        if (await isAlive(record)) await terminateGroup(record.pid, 2000);
+      }
+    }
+  });
   const work = await tempDir(t, 'offsite-dr-agent-');
   const created = await v.call('/v1/vaults', {
     method: 'POST',
     body: JSON.stringify({ name: 'dr', region: 'local' }),
   });
   assert.equal(created.status, 201, created.text);
-  const dirs: Record<string, string> = {};
   for (const site of ['dc1', 'dc2']) {
     const made = await v.call('/v1/sites', {
       method: 'POST',
@@ -96,16 +108,6 @@ export async function startDrWorld(t: T & { after: (fn: () => Promise<void>) => 
     dirs[site] = join(work, `agent-${site}`);
     await registerSiteAgent({ dir: dirs[site]!, credentialsFile: file, now: v.clock.now() });
   }
-  const agents: Record<string, SiteAgentProcess> = {};
-  t.after(async () => {
-    for (const agent of Object.values(agents)) await agent.stop('SIGKILL');
-    // Whatever a failed test left running: every workload group the site agents recorded.
-    for (const dir of Object.values(dirs)) {
-      for (const record of await new ProcessTable(join(dir, 'dr', 'processes')).list()) {
-        if (await isAlive(record)) await terminateGroup(record.pid, 2000);
-      }
-    }
-  });
   const startAgent = (site: string) => {
     agents[site] = new SiteAgentProcess({ ...v.env, OFFSITE_SITE_AGENT_DIR: dirs[site]! });
     return agents[site];

@@ -176,9 +176,15 @@ const fence: Kind = async (p, workloads, ctx, steps) => {
  * A real materialise overwrites the workload's own paths: only at the site that is active
  * (fenced to it first), and never under a running copy.
  */
-async function mayOverwrite(ctx: DrContext, w: Assignment): Promise<string> {
+async function mayOverwrite(ctx: DrContext, assignment: Assignment): Promise<string> {
+  let w = assignment;
   const known = await ctx.fencing.get(w.name);
-  const active = known && known.epoch > w.fencingEpoch ? known.activeSite : w.activeSite;
+  const activeOf = (x: Assignment) =>
+    known && known.epoch > x.fencingEpoch ? known.activeSite : x.activeSite;
+  // An unplanned failover fences on the server and sends no fence here: the workloads this
+  // agent holds may predate it (last heartbeat), so it asks the server before refusing.
+  if (activeOf(w) !== ctx.site && ctx.refresh) w = assigned(await ctx.refresh(), w.name);
+  const active = activeOf(w);
   if (active !== ctx.site) {
     throw new ConflictError('NOT_ACTIVE', `${w.name} is active at ${active ?? 'another site'}, not here`, {
       hint: 'fence the workload to this site before materialising into its own paths',
