@@ -32,9 +32,14 @@ async function get(v: TestVault, path: string): Promise<Json> {
   return r.json();
 }
 
-/** Runs the decision task until `check` holds (the agents work in real time meanwhile). */
+/**
+ * Runs the decision task until `check` holds (the agents work in real time meanwhile).
+ * Generous: on a loaded machine (the whole suite, two files at once) heartbeats and
+ * probes every 100 ms can lag by seconds.
+ */
 async function until<R>(v: TestVault, what: string, check: () => Promise<R | undefined>): Promise<R> {
-  for (let i = 0; i < 150; i++) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
     await v.server.background.runNow(AUTO);
     const found = await check();
     if (found !== undefined) return found;
