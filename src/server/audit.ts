@@ -10,7 +10,7 @@ import {
   isExemption,
 } from './audit-routes-map.ts';
 import { scrubbed } from './audit-scrub.ts';
-import { authenticate } from './auth.ts';
+import { authenticatePerson } from './console-routes.ts';
 import type { RequestContext, Route, RouteResult, Services } from './types.ts';
 
 // The audit hook around a route's handler (server.ts `answer`): every change through the
@@ -52,7 +52,9 @@ async function actorOf(services: Services, route: Route, req: IncomingMessage, c
   }
   if (route.auth === 'token') {
     // Refused before the handler (e.g. the role was too low): who tried, if anyone.
-    const token = await authenticate(req, services.catalog, services.now()).catch(() => null);
+    const token = await authenticatePerson(req, services.catalog, services.ca, services.now()).catch(
+      () => null,
+    );
     if (token) return tokenActor(services, token);
   }
   const peer = ctx?.peer ?? peerCertificate(req);

@@ -1,6 +1,7 @@
 import { ADMIN_ROUTES } from './admin-routes.ts';
 import { AGENT_ROUTES } from './agent-routes.ts';
 import { AUDIT_ROUTES } from './audit-routes.ts';
+import { CONSOLE_ROUTES } from './console-routes.ts';
 import { DATA_ROUTES } from './data-routes.ts';
 import { DIRECT_ROUTES } from './direct-routes.ts';
 import { DR_PLAN_ROUTES } from './dr-plan-routes.ts';
@@ -79,6 +80,7 @@ export function routeTable(): Route[] {
     ...POINT_ROUTES,
     ...JOB_ROUTES,
     ...PEOPLE_ROUTES,
+    ...CONSOLE_ROUTES,
     ...ADMIN_ROUTES,
     ...AGENT_ROUTES,
     ...DATA_ROUTES,

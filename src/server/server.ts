@@ -7,10 +7,11 @@ import { issueLoginLink } from '../vault/ops/index.ts';
 import { authenticateAgent, requirePeer } from './agent-auth.ts';
 import { audited } from './audit.ts';
 import { auditTasks } from './audit-tasks.ts';
-import { authenticate, hashToken, newToken, requireRole } from './auth.ts';
+import { hashToken, newToken, requireRole } from './auth.ts';
 import { type Background, startBackground } from './background.ts';
 import { BodyTooLargeError, readJson } from './body.ts';
 import { type Bootstrapped, bootstrap, type DataFiles } from './bootstrap.ts';
+import { authenticatePerson } from './console-routes.ts';
 import { drAutoTasks } from './dr-auto-tasks.ts';
 import { drPlanTasks } from './dr-plan-tasks.ts';
 import { drTasks } from './dr-tasks.ts';
@@ -24,6 +25,7 @@ import { regionStores } from './regions.ts';
 import { RETENTION_TASKS } from './retention-tasks.ts';
 import { MethodNotAllowedError, Router } from './router.ts';
 import { routeTable } from './routes.ts';
+import { apiRoots, ConsoleFiles, isConsoleRequest } from './static.ts';
 import type { Region, Route, RouteResult, Services } from './types.ts';
 
 // The vault server: node:https (TLS 1.2+, client certificates requested but not yet
@@ -56,10 +58,10 @@ export interface ServerOptions {
   siteDownAfterMs?: number;
   /** Alert when a vault's secondary region is this far behind (default 1 h). */
   replicationLagAlertMs?: number;
-  /** How long audit entries are kept (default 400 days). */
-  auditRetentionMs?: number;
   /** How long close() lets in-flight requests run before cutting them; default 10 s. */
   closeTimeoutMs?: number;
+  /** How long audit entries are kept (default 400 days). */
+  auditRetentionMs?: number;
 }
 
 export interface RunningServer {
@@ -134,7 +136,7 @@ function sendError(res: ServerResponse, err: unknown): void {
 async function caller(services: Services, route: Route, req: IncomingMessage) {
   const now = services.now();
   if (route.auth === 'token') {
-    const token = await authenticate(req, services.catalog, now);
+    const token = await authenticatePerson(req, services.catalog, services.ca, now);
     if (route.minRole) requireRole(token, route.minRole);
     return { token, agent: undefined, peer: undefined };
   }
@@ -150,6 +152,8 @@ interface Handler {
   metrics: RequestMetrics;
   log: Logger;
   isClosing: () => boolean;
+  console: ConsoleFiles;
+  apiRoots: ReadonlySet<string>;
 }
 
 /** What the log line needs to know about a request once it is answered. */
@@ -165,6 +169,11 @@ async function answer(
   outcome: Outcome,
 ): Promise<void> {
   const { pathname, query } = splitUrl(req.url);
+  if (isConsoleRequest(req.method ?? '', pathname, h.apiRoots)) {
+    outcome.route = 'console';
+    send(res, 200, await h.console.file(pathname));
+    return;
+  }
   const { route, params } = h.router.match(req.method ?? '', pathname);
   outcome.route = route.path;
   const result = await audited(h.services, route, req, params, async (seen) => {
@@ -287,8 +296,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const metrics = new RequestMetrics();
   let closing = false;
   const log = options.log ?? stderrLogger;
+  const router = new Router(routeTable());
   const h: Handler = {
-    router: new Router(routeTable()),
+    router,
     services: {
       catalog: boot.catalog,
       log,
@@ -303,6 +313,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     log,
     isClosing: () => closing,
+    console: new ConsoleFiles(),
+    apiRoots: apiRoots(router.routes),
   };
   const server = tlsServer(boot, (req, res) => onRequest(h, req, res));
   let bound: number;
