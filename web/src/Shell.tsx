@@ -1,5 +1,6 @@
 import type { Session } from './api.ts';
 import { Alerts } from './pages/Alerts.tsx';
+import { Audit } from './pages/Audit.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Jobs } from './pages/Jobs.tsx';
 import { Register } from './pages/Register.tsx';
@@ -21,6 +22,7 @@ function Page({ session }: { session: Session }) {
   }
   if (path === '/jobs') return <Jobs initialVault={query.get('vault') ?? ''} />;
   if (path === '/alerts') return <Alerts role={session.role} />;
+  if (path === '/audit' && session.role === 'owner') return <Audit />;
   return <Dashboard role={session.role} />;
 }
 
@@ -44,6 +46,11 @@ export function Shell(props: { session: Session; onSignOut: () => Promise<void> 
           <Link to="/alerts" current={path === '/alerts'}>
             Alerts
           </Link>
+          {session.role === 'owner' && (
+            <Link to="/audit" current={path === '/audit'}>
+              Audit
+            </Link>
+          )}
         </nav>
         <span className="who">
           {session.user} <span className="badge">{session.role}</span>

@@ -17,6 +17,7 @@ import { ConfirmButton, ErrorNote, Loading, Section } from '../ui.tsx';
 import { Breakdown } from '../vault/Breakdown.tsx';
 import { ActivePoints, SoftDeletedPoints } from '../vault/Points.tsx';
 import { PolicyEditor } from '../vault/PolicyEditor.tsx';
+import { Probes, type ServerProbe } from '../vault/Probes.tsx';
 import { UsageChart } from '../vault/UsageChart.tsx';
 
 // One vault: how much it uses and why, its servers and their recovery points, the policy,
@@ -28,17 +29,26 @@ interface VaultData {
   servers: ServerInfo[];
   points: Point[];
   policy: Policy | null;
+  probes: ServerProbe[];
 }
 
 async function loadVault(name: string): Promise<VaultData> {
-  const [vault, usage, servers, points, policy] = await Promise.all([
+  const [vault, usage, servers, points, policy, probes] = await Promise.all([
     get<Vault>(vaultPath(name)),
     get<Usage>(vaultPath(name, '/usage?days=90')),
     get<{ servers: ServerInfo[] }>(vaultPath(name, '/servers')),
     get<{ points: Point[] }>(vaultPath(name, '/points?state=all')),
     get<{ policy: Policy | null }>(vaultPath(name, '/policy')),
+    get<{ probes: ServerProbe[] }>(vaultPath(name, '/probes')),
   ]);
-  return { vault, usage, servers: servers.servers, points: points.points, policy: policy.policy };
+  return {
+    vault,
+    usage,
+    servers: servers.servers,
+    points: points.points,
+    policy: policy.policy,
+    probes: probes.probes,
+  };
 }
 
 function Servers({ servers }: { servers: ServerInfo[] }) {
@@ -136,6 +146,9 @@ export function VaultPage({ vault: name, role }: { vault: string; role: Role }) 
           </Section>
           <Section title="Servers">
             <Servers servers={data.servers} />
+          </Section>
+          <Section title="Region probes" id="probes">
+            <Probes probes={data.probes} />
           </Section>
           <Section title="Recovery points">
             <ActivePoints points={data.points} />
