@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSiteAgentState, registerSiteAgent, runSiteAgent } from '../src/dr/agent/index.ts';
 import type { SiteAgentState } from '../src/dr/agent/state.ts';
 import { tempDir } from './helpers/cli.ts';
-import { TcpRelay } from './helpers/dr-relay.ts';
+import { TcpRelay } from './helpers/tcp-relay.ts';
 import { startTestVault, type TestVault } from './helpers/vault.ts';
 
 const AUTO = 'dr-auto-failover';

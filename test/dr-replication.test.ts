@@ -21,8 +21,8 @@ import { isOffsiteError } from '../src/errors/index.ts';
 import { checkRepository, snapshotPacks } from '../src/repo/index.ts';
 import { HttpBlobStore } from '../src/storage/index.ts';
 import { makeData, makeReplicator, PRIMARY, REPLICA, startSites } from './helpers/dr-fixture.ts';
-import { TcpRelay } from './helpers/dr-relay.ts';
 import { makeCa, siteAgentTls } from './helpers/dr-sites.ts';
+import { TcpRelay } from './helpers/tcp-relay.ts';
 import { compareTrees } from './helpers/tree-compare.ts';
 
 const KiB = 1024;

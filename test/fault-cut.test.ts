@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openStore } from '../src/storage/index.ts';
 import { lastJson, tempDir } from './helpers/cli.ts';
-import { type CutRelay, startCutRelay } from './helpers/fault-relay.ts';
 import { FAULT_PASSPHRASE, ok, packBytes, partialObjects, startFaultVault } from './helpers/fault-vault.ts';
 import { type ExpectedPoint, manifestOf, restoreEach } from './helpers/fault-verify.ts';
+import { TcpRelay } from './helpers/tcp-relay.ts';
 
 const KiB = 1024;
 const PACK_SIZE = 512 * KiB;
@@ -22,11 +22,12 @@ test('connections cut mid-upload: retried, or a clear stop and a resume; nothing
   timeout: 10 * 60_000,
 }, async (t) => {
   const dir = await tempDir(t, 'offsite-fault-cut-');
-  let relay: CutRelay | undefined;
+  let relay: TcpRelay | undefined;
   const v = await startFaultVault(t, dir, {
     packSize: PACK_SIZE,
     publicUrl: async (port) => {
-      relay = await startCutRelay(port);
+      relay = new TcpRelay(port);
+      await relay.listen();
       return `https://127.0.0.1:${relay.port}`;
     },
   });
@@ -46,12 +47,12 @@ test('connections cut mid-upload: retried, or a clear stop and a resume; nothing
 
   await addData('a');
   await committed(await v.backup([src]), 'the first backup through the relay');
-  assert.ok(cut.upstreamBytes > NEW_DATA, 'the agent really talks through the relay');
+  assert.ok(cut.bytesUp > NEW_DATA, 'the agent really talks through the relay');
 
   // One connection dies 2 MiB into the uploads: the agent retries and finishes the run.
   await addData('b');
   let before = await packBytes(region);
-  cut.arm('once', 2 * 1024 * KiB);
+  cut.cutOnceAfter(2 * 1024 * KiB);
   await committed(await v.backup([src]), 'a backup with one cut connection');
   assert.equal(cut.cuts, 1, 'the relay cut one connection');
   assert.ok((await packBytes(region)) - before <= NEW_DATA + PACK_SIZE + 64 * KiB, 'no large re-upload');
@@ -60,7 +61,7 @@ test('connections cut mid-upload: retried, or a clear stop and a resume; nothing
   await addData('c');
   before = await packBytes(region);
   const pointsBefore = (await ok(['vault', 'points', 'prod'], v.admin)).points.length;
-  cut.arm('each', 200 * KiB);
+  cut.cutEachOver(200 * KiB);
   const failed = await v.backup([src]);
   assert.notEqual(failed.code, 0, 'the backup stops');
   assert.match(failed.stderr, /vault|connection|reset|reach|storage/i, `a clear error: ${failed.stderr}`);
@@ -74,7 +75,7 @@ test('connections cut mid-upload: retried, or a clear stop and a resume; nothing
   assert.deepEqual((await partialObjects(v.regionUrl)).bad, [], 'no partial object after the cuts');
 
   // The network heals: the next run resumes.
-  cut.arm('off');
+  cut.heal();
   const afterFailure = await packBytes(region);
   await committed(await v.backup([src]), 'the backup after the network healed');
   const uploaded = (await packBytes(region)) - afterFailure;

@@ -10,8 +10,8 @@ import { commitBackup } from '../src/agent/commit.ts';
 import { commitPendingPoints } from '../src/agent/pending-points.ts';
 import { vaultRepoStore } from '../src/agent/vault.ts';
 import { backup, fastKdfParams, Repository } from '../src/repo/index.ts';
-import { TcpRelay } from './helpers/dr-relay.ts';
 import { freePort } from './helpers/ports.ts';
+import { TcpRelay } from './helpers/tcp-relay.ts';
 import { makeTree } from './helpers/tree-fixture.ts';
 import { agentStateOf, registerTestAgent, startTestVault } from './helpers/vault.ts';
 
