@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -41,5 +42,23 @@ describe('workerUrl (workers started from stripped JavaScript)', () => {
     } finally {
       await worker.terminate();
     }
+  });
+
+  it('removes the copy a killed process left behind, and only that', () => {
+    const source = new URL('./worker-source.ts', import.meta.url).href;
+    const run = (code: string) =>
+      spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    const copy = `import { workerUrl } from ${JSON.stringify(source)};
+      const url = workerUrl(new URL(${JSON.stringify(entry.href)}));
+      console.log(new URL('..', url).pathname);`;
+    const killed = run(`${copy} process.kill(process.pid, 'SIGKILL');`);
+    assert.equal(killed.signal, 'SIGKILL');
+    const left = killed.stdout.trim();
+    assert.ok(existsSync(left), 'a SIGKILLed process cannot remove its copy');
+    const mine = dirname(dirname(fileURLToPath(workerUrl(entry))));
+    const next = run(copy);
+    assert.equal(next.status, 0, next.stderr);
+    assert.equal(existsSync(left), false, 'the next process removed the orphan');
+    assert.ok(existsSync(mine), 'a running process keeps its copy');
   });
 });

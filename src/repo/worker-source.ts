@@ -4,7 +4,16 @@
 // The calling thread has that support loaded already, so it strips the worker's module
 // graph into a private temporary folder (once per process, again if that copy was
 // removed) and starts workers from there.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -92,12 +101,41 @@ function commonRoot(entry: string): string {
   return parts.slice(0, at + 1).join(sep);
 }
 
-/** A folder only this user can read (mkdtemp makes it 0700), removed when the process exits. */
+const PREFIX = 'offsite-workers-';
+
+/**
+ * A folder only this user can read (mkdtemp makes it 0700), removed when the process exits.
+ * Its name carries the pid, so copies left by a killed process are removed by the next one.
+ */
 function privateFolder(): string {
   if (!folder) {
-    const made = mkdtempSync(join(tmpdir(), 'offsite-workers-'));
+    removeOrphans();
+    const made = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
     folder = made;
     process.once('exit', () => rmSync(made, { recursive: true, force: true }));
   }
   return folder;
+}
+
+/** Removes this user's copies whose process is gone (killed: its exit handler never ran). */
+function removeOrphans(): void {
+  try {
+    for (const name of readdirSync(tmpdir())) {
+      const pid = Number(/^offsite-workers-(\d+)-/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || isRunning(pid)) continue;
+      const path = join(tmpdir(), name);
+      if (statSync(path).uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
+    }
+  } catch {
+    // Litter is not worth failing a backup over.
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
