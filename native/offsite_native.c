@@ -7,12 +7,19 @@
  *                                          fchmod, futimens
  *   llistxattr / lgetxattr / lsetxattr / lremovexattr -- extended attributes, one system
  *                                          call each, on raw-byte paths, never following a symlink
+ *   lstatMany(dir, names, callback)      -- lstat and the extended attributes of many entries of
+ *                                          one folder in one thread-pool job: a backup calls
+ *                                          this for every entry it sees, and one promise per
+ *                                          lstat plus synchronous xattr calls on the main
+ *                                          thread cost more than the system calls themselves
  * Paths are Buffers (raw bytes), because file names need not be UTF-8.
  * Errors are thrown as Error objects whose `code` is the errno name (ENOENT, EPERM, ...),
  * like Node's own fs errors. Node-API only, so one build works on every Node version.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+
+#include <stdint.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -297,6 +304,284 @@ static napi_value fset_meta(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- lstatMany ---------------------------------------------------------------------- */
+
+#define STAT_FIELDS 10 /* dev ino mode nlink uid gid rdev size mtime_ns ctime_ns */
+
+typedef struct {
+  char *names;   /* the xattr names, NUL-separated, sorted by the caller in JS */
+  ssize_t names_size;
+  char **values;
+  ssize_t *value_sizes;
+  int count;
+} xattr_list;
+
+typedef struct {
+  char *path;
+  int err;               /* errno of lstat or of reading xattrs; 0 when all went well */
+  const char *syscall;
+  int64_t stat[STAT_FIELDS];
+  bool xattrs_supported;
+  xattr_list xattrs;
+} scan_entry;
+
+typedef struct {
+  napi_async_work work;
+  napi_ref callback;
+  size_t count;
+  scan_entry *entries;
+} scan_job;
+
+static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+
+/* The value of one attribute; -1 with errno on failure; ENODATA: it vanished meanwhile. */
+static ssize_t read_xattr(const char *path, const char *name, char **out) {
+  ssize_t size = -1;
+  *out = NULL;
+  for (int attempt = 0; attempt < 8; attempt++) { /* the value may grow between calls */
+    size = lgetxattr(path, name, NULL, 0);
+    if (size < 0) return -1;
+    free(*out);
+    *out = malloc(size > 0 ? (size_t)size : 1);
+    if (*out == NULL) {
+      errno = ENOMEM;
+      return -1;
+    }
+    size = lgetxattr(path, name, *out, (size_t)size);
+    if (size >= 0 || errno != ERANGE) break;
+  }
+  if (size < 0) {
+    int err = errno;
+    free(*out);
+    *out = NULL;
+    errno = err;
+  }
+  return size;
+}
+
+/* Lists and reads every attribute of `e`; false (e->err set) on an error to report. */
+static bool scan_xattrs(scan_entry *e) {
+  xattr_list *x = &e->xattrs;
+  ssize_t size = 0;
+  for (int attempt = 0; attempt < 8; attempt++) {
+    size = llistxattr(e->path, NULL, 0);
+    if (size <= 0) break;
+    free(x->names);
+    x->names = malloc((size_t)size);
+    if (x->names == NULL) {
+      errno = ENOMEM;
+      size = -1;
+      break;
+    }
+    size = llistxattr(e->path, x->names, (size_t)size);
+    if (size >= 0 || errno != ERANGE) break;
+  }
+  if (size < 0) {
+    if (errno == ENOTSUP) return true;
+    e->err = errno;
+    e->syscall = "llistxattr";
+    return false;
+  }
+  e->xattrs_supported = true;
+  x->names_size = size;
+  for (ssize_t at = 0; at < size; at += (ssize_t)strnlen(x->names + at, (size_t)(size - at)) + 1) x->count++;
+  if (x->count == 0) return true;
+  x->values = calloc((size_t)x->count, sizeof(char *));
+  x->value_sizes = calloc((size_t)x->count, sizeof(ssize_t));
+  if (x->values == NULL || x->value_sizes == NULL) {
+    e->err = ENOMEM;
+    e->syscall = "llistxattr";
+    return false;
+  }
+  int i = 0;
+  for (ssize_t at = 0; at < size; i++) {
+    const char *name = x->names + at;
+    x->value_sizes[i] = read_xattr(e->path, name, &x->values[i]);
+    if (x->value_sizes[i] < 0 && errno != ENODATA) {
+      e->err = errno;
+      e->syscall = "lgetxattr";
+      return false;
+    }
+    at += (ssize_t)strnlen(name, (size_t)(size - at)) + 1;
+  }
+  return true;
+}
+
+static void scan_one(scan_entry *e) {
+  struct stat st;
+  if (lstat(e->path, &st) != 0) {
+    e->err = errno;
+    e->syscall = "lstat";
+    return;
+  }
+  int64_t *f = e->stat;
+  f[0] = (int64_t)st.st_dev;
+  f[1] = (int64_t)st.st_ino;
+  f[2] = (int64_t)st.st_mode;
+  f[3] = (int64_t)st.st_nlink;
+  f[4] = (int64_t)st.st_uid;
+  f[5] = (int64_t)st.st_gid;
+  f[6] = (int64_t)st.st_rdev;
+  f[7] = (int64_t)st.st_size;
+  f[8] = ns_of(st.st_mtim);
+  f[9] = ns_of(st.st_ctim);
+  /* Xattrs are kept for files and folders only, as the backup has always done. */
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) scan_xattrs(e);
+}
+
+static void scan_execute(napi_env env, void *data) {
+  (void)env;
+  scan_job *job = data;
+  for (size_t i = 0; i < job->count; i++) scan_one(&job->entries[i]);
+}
+
+static void free_entry(scan_entry *e) {
+  free(e->path);
+  for (int i = 0; i < e->xattrs.count && e->xattrs.values != NULL; i++) free(e->xattrs.values[i]);
+  free(e->xattrs.values);
+  free(e->xattrs.value_sizes);
+  free(e->xattrs.names);
+}
+
+/* [name, value][] of the attributes still there; undefined when xattrs are unsupported. */
+static napi_value xattrs_value(napi_env env, scan_entry *e) {
+  napi_value list;
+  if (!e->xattrs_supported) {
+    napi_get_undefined(env, &list);
+    return list;
+  }
+  napi_create_array(env, &list);
+  uint32_t out = 0;
+  ssize_t at = 0;
+  for (int i = 0; i < e->xattrs.count; i++) {
+    const char *name = e->xattrs.names + at;
+    size_t length = strnlen(name, (size_t)(e->xattrs.names_size - at));
+    at += (ssize_t)length + 1;
+    if (e->xattrs.value_sizes[i] < 0) continue; /* removed between list and read */
+    napi_value pair, js_name, js_value;
+    void *copy = NULL;
+    napi_create_array_with_length(env, 2, &pair);
+    napi_create_string_utf8(env, name, length, &js_name);
+    napi_create_buffer_copy(env, (size_t)e->xattrs.value_sizes[i], e->xattrs.values[i], &copy, &js_value);
+    napi_set_element(env, pair, 0, js_name);
+    napi_set_element(env, pair, 1, js_value);
+    napi_set_element(env, list, out++, pair);
+  }
+  return list;
+}
+
+/*
+ * callback(null, stats: BigInt64Array of count * STAT_FIELDS, errors: (string|undefined)[],
+ * xattrs: ([string, Buffer][] | undefined)[]); an error is "CODE: message, syscall".
+ */
+static void scan_complete(napi_env env, napi_status status, void *data) {
+  scan_job *job = data;
+  napi_value stats_buffer, stats, errors, xattrs, callback, global, argv[4];
+  void *raw = NULL;
+  napi_create_arraybuffer(env, job->count * STAT_FIELDS * sizeof(int64_t), &raw, &stats_buffer);
+  napi_create_typedarray(env, napi_bigint64_array, job->count * STAT_FIELDS, stats_buffer, 0, &stats);
+  napi_create_array_with_length(env, job->count, &errors);
+  napi_create_array_with_length(env, job->count, &xattrs);
+  for (size_t i = 0; i < job->count; i++) {
+    scan_entry *e = &job->entries[i];
+    memcpy((int64_t *)raw + i * STAT_FIELDS, e->stat, sizeof e->stat);
+    if (e->err != 0) {
+      char message[256];
+      napi_value text;
+      snprintf(message, sizeof message, "%s: %s, %s", errno_name(e->err), strerror(e->err), e->syscall);
+      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
+      napi_set_element(env, errors, (uint32_t)i, text);
+    } else {
+      napi_set_element(env, xattrs, (uint32_t)i, xattrs_value(env, e));
+    }
+    free_entry(e);
+  }
+  free(job->entries);
+  napi_get_null(env, &argv[0]);
+  argv[1] = stats;
+  argv[2] = errors;
+  argv[3] = xattrs;
+  if (status != napi_ok) napi_create_string_utf8(env, "lstatMany was cancelled", NAPI_AUTO_LENGTH, &argv[0]);
+  napi_get_reference_value(env, job->callback, &callback);
+  napi_get_global(env, &global);
+  napi_call_function(env, global, callback, 4, argv, NULL);
+  napi_delete_reference(env, job->callback);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* Joins folder and name into one NUL-terminated path; NULL (thrown) on a bad argument. */
+static char *child_path(napi_env env, const char *dir, size_t dir_length, napi_value name) {
+  bool is_buffer = false;
+  void *data = NULL;
+  size_t length = 0;
+  if (napi_is_buffer(env, name, &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, name, &data, &length) != napi_ok || length == 0 ||
+      memchr(data, 0, length) != NULL || memchr(data, '/', length) != NULL) {
+    napi_throw_type_error(env, "EINVAL", "names must be non-empty Buffers without NUL or '/'");
+    return NULL;
+  }
+  bool slash = dir_length > 0 && dir[dir_length - 1] == '/';
+  char *path = malloc(dir_length + (slash ? 0 : 1) + length + 1);
+  if (path == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  memcpy(path, dir, dir_length);
+  if (!slash) path[dir_length++] = '/';
+  memcpy(path + dir_length, data, length);
+  path[dir_length + length] = 0;
+  return path;
+}
+
+static napi_value lstat_many(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_array = false;
+  napi_valuetype type = napi_undefined;
+  if (argc != 3 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
+      napi_typeof(env, argv[2], &type) != napi_ok || type != napi_function) {
+    napi_throw_type_error(env, "EINVAL", "lstatMany(dir: Buffer, names: Buffer[], callback)");
+    return NULL;
+  }
+  char *dir = path_arg(env, argv[0]);
+  if (dir == NULL) return NULL;
+  uint32_t count = 0;
+  napi_get_array_length(env, argv[1], &count);
+  scan_job *job = calloc(1, sizeof *job);
+  scan_entry *entries = calloc(count > 0 ? count : 1, sizeof *entries);
+  if (job == NULL || entries == NULL) {
+    free(dir);
+    free(job);
+    free(entries);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  job->count = count;
+  job->entries = entries;
+  size_t dir_length = strlen(dir);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value name;
+    napi_get_element(env, argv[1], i, &name);
+    entries[i].path = child_path(env, dir, dir_length, name);
+    if (entries[i].path == NULL) {
+      for (uint32_t j = 0; j < i; j++) free(entries[j].path);
+      free(entries);
+      free(job);
+      free(dir);
+      return NULL;
+    }
+  }
+  free(dir);
+  napi_value resource_name;
+  napi_create_string_utf8(env, "offsite.lstatMany", NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_reference(env, argv[2], 1, &job->callback);
+  napi_create_async_work(env, NULL, resource_name, scan_execute, scan_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"lutimesNs", NULL, lutimes_ns, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -306,6 +591,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lgetxattr", NULL, get_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lsetxattr", NULL, set_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"lremovexattr", NULL, remove_xattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lstatMany", NULL, lstat_many, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

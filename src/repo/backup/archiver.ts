@@ -1,4 +1,3 @@
-import type { BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { BadInputError, errnoCode } from '../../errors/index.ts';
@@ -7,7 +6,8 @@ import { adoptUnindexedPacks } from '../adopt.ts';
 import { BLOB_TREE } from '../blob-index.ts';
 import { readBufferSize } from '../chunker.ts';
 import { hex } from '../crypto/seal.ts';
-import { readXattrs } from '../fsmeta/xattrs.ts';
+import { type EntryStat, FolderScan, type ScannedEntry } from '../fsmeta/entries.ts';
+import { readXattrs, type Xattr } from '../fsmeta/xattrs.ts';
 import { Packer } from '../packer.ts';
 import type { Repository } from '../repository.ts';
 import { startSession } from '../sessions.ts';
@@ -170,14 +170,17 @@ class Archiver {
     );
     const nodes: TreeNode[] = [];
     const window: Promise<void>[] = [];
-    for (const { name, folder } of kept) {
+    const scan = FolderScan.of(
+      path,
+      kept.map((e) => e.name),
+    );
+    for (const [i, { name, folder }] of kept.entries()) {
       const aside = folder && this.#foldersAside < FOLDERS_ASIDE;
       if (aside) this.#foldersAside++;
-      const job = this.saveEntry(joinPath(path, name), name, parents.get(name.toString('latin1'))).then(
-        (node) => {
-          if (node) nodes.push(node);
-        },
-      );
+      const parent = parents.get(name.toString('latin1'));
+      const job = this.saveEntry(joinPath(path, name), name, parent, scan?.entry(i)).then((node) => {
+        if (node) nodes.push(node);
+      });
       if (folder && !aside) {
         await job;
         continue;
@@ -189,15 +192,23 @@ class Archiver {
     return this.saveTree(nodes);
   }
 
-  async saveEntry(path: Buffer, name: Buffer, parent: TreeNode | undefined): Promise<TreeNode | null> {
+  /** `scanned`: the entry's lstat and xattrs read ahead (FolderScan), else read here. */
+  async saveEntry(
+    path: Buffer,
+    name: Buffer,
+    parent: TreeNode | undefined,
+    scanned?: Promise<ScannedEntry>,
+  ): Promise<TreeNode | null> {
     try {
-      const st = await lstat(path, { bigint: true });
+      const entry = scanned ? await scanned : undefined;
+      if (entry?.error) throw entry.error;
+      const st = entry ? entry.stat : await lstat(path, { bigint: true });
       const node = nodeFromStat(name, st);
       if (node.type === 'dir') await this.#fillDir(node, path, parent);
       else if (node.type === 'file') await this.#fillFile(node, path, st, parent);
       else if (node.type === 'symlink') node.target = await readlink(path, { encoding: 'buffer' });
       if (node.type === 'file' || node.type === 'dir') {
-        const xattrs = await readXattrs(path);
+        const xattrs: Xattr[] | undefined = entry ? entry.xattrs : await readXattrs(path);
         if (xattrs?.length) node.xattrs = xattrs;
       }
       return node;
@@ -215,12 +226,7 @@ class Archiver {
     this.progress.dirs++;
   }
 
-  async #fillFile(
-    node: TreeNode,
-    path: Buffer,
-    st: BigIntStats,
-    parent: TreeNode | undefined,
-  ): Promise<void> {
+  async #fillFile(node: TreeNode, path: Buffer, st: EntryStat, parent: TreeNode | undefined): Promise<void> {
     const reusable = unchangedSince(parent, st) && parent!.content!.every((id) => this.repo.hasLive(id));
     let saved: FileContent;
     if (reusable) {
@@ -239,7 +245,7 @@ class Archiver {
   }
 
   /** Hard-linked names of one inode are read once. */
-  #readContent(path: Buffer, st: BigIntStats): Promise<FileContent> {
+  #readContent(path: Buffer, st: EntryStat): Promise<FileContent> {
     const key = `${st.dev}:${st.ino}`;
     const known = st.nlink > 1n ? this.#hardlinks.get(key) : undefined;
     if (known) return known;

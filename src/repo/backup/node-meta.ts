@@ -1,8 +1,8 @@
-import type { BigIntStats } from 'node:fs';
+import type { EntryStat } from '../fsmeta/entries.ts';
 import { groupName, userName } from '../fsmeta/owners.ts';
 import type { NodeType, TreeNode } from '../tree.ts';
 
-export function nodeType(st: BigIntStats): NodeType {
+export function nodeType(st: EntryStat): NodeType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -13,7 +13,7 @@ export function nodeType(st: BigIntStats): NodeType {
 }
 
 /** Everything lstat says about an entry, in tree form; contents are filled in by the caller. */
-export function nodeFromStat(name: Buffer, st: BigIntStats): TreeNode {
+export function nodeFromStat(name: Buffer, st: EntryStat): TreeNode {
   const uid = Number(st.uid);
   const gid = Number(st.gid);
   const type = nodeType(st);
@@ -39,7 +39,7 @@ export function nodeFromStat(name: Buffer, st: BigIntStats): TreeNode {
 }
 
 /** The parent snapshot's file is reused only when nothing lstat can see has changed. */
-export function unchangedSince(parent: TreeNode | undefined, st: BigIntStats): boolean {
+export function unchangedSince(parent: TreeNode | undefined, st: EntryStat): boolean {
   return (
     parent !== undefined &&
     parent.type === 'file' &&

@@ -17,6 +17,22 @@ interface NativeFs {
   lgetxattr(path: Buffer, name: string): Buffer | null;
   lsetxattr(path: Buffer, name: string, value: Buffer): void;
   lremovexattr(path: Buffer, name: string): void;
+  /**
+   * lstat, then (files and folders) every xattr, of `dir`/name for each name, in one
+   * thread-pool job. `stats` holds 10 fields per name (see fsmeta/entries.ts); an entry
+   * with an error ("CODE: message, syscall") has no stats or xattrs; xattrs undefined:
+   * not supported there. Optional: an addon built before it lacks it.
+   */
+  lstatMany?(
+    dir: Buffer,
+    names: Buffer[],
+    done: (
+      failure: string | null,
+      stats: BigInt64Array,
+      errors: (string | undefined)[],
+      xattrs: ([string, Buffer][] | undefined)[],
+    ) => void,
+  ): void;
 }
 
 function load(): NativeFs | undefined {
