@@ -152,7 +152,9 @@ export async function decompress(
   rawLength: number | undefined,
   where: string,
 ): Promise<Buffer> {
-  if (rawLength !== undefined && rawLength < IN_PLACE_BELOW) return decompressSync(data, rawLength, where);
+  // A sealed file's length is not recorded: judge by the frame, which zstd shrinks ~3-4x.
+  const small = rawLength === undefined ? data.length < IN_PLACE_BELOW / 4 : rawLength < IN_PLACE_BELOW;
+  if (small) return decompressSync(data, rawLength, where);
   try {
     const out = await decompressAsync(data, decompressOptions(rawLength));
     if (rawLength === undefined || out.length === rawLength) return out;
@@ -163,10 +165,10 @@ export async function decompress(
 }
 
 /** The same, synchronously: for restore workers, which are threads of their own. */
-export function decompressSync(data: Uint8Array, rawLength: number, where: string): Buffer {
+export function decompressSync(data: Uint8Array, rawLength: number | undefined, where: string): Buffer {
   try {
     const out = zstdDecompressSync(data, decompressOptions(rawLength));
-    if (out.length === rawLength) return out;
+    if (rawLength === undefined || out.length === rawLength) return out;
   } catch {
     // reported below
   }
