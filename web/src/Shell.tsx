@@ -1,7 +1,9 @@
 import type { Session } from './api.ts';
+import { RunView } from './dr/RunView.tsx';
 import { Alerts } from './pages/Alerts.tsx';
 import { Audit } from './pages/Audit.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
+import { Dr } from './pages/Dr.tsx';
 import { Jobs } from './pages/Jobs.tsx';
 import { Register } from './pages/Register.tsx';
 import { VaultPage } from './pages/VaultPage.tsx';
@@ -23,6 +25,9 @@ function Page({ session }: { session: Session }) {
   if (path === '/jobs') return <Jobs initialVault={query.get('vault') ?? ''} />;
   if (path === '/alerts') return <Alerts role={session.role} />;
   if (path === '/audit' && session.role === 'owner') return <Audit />;
+  if (path === '/dr') return <Dr role={session.role} />;
+  const run = /^\/dr\/runs\/([^/]+)$/.exec(path);
+  if (run) return <RunView key={run[1]} id={decodeURIComponent(run[1]!)} role={session.role} />;
   return <Dashboard role={session.role} />;
 }
 
@@ -45,6 +50,9 @@ export function Shell(props: { session: Session; onSignOut: () => Promise<void> 
           </Link>
           <Link to="/alerts" current={path === '/alerts'}>
             Alerts
+          </Link>
+          <Link to="/dr" current={path === '/dr' || path.startsWith('/dr/')}>
+            Disaster recovery
           </Link>
           {session.role === 'owner' && (
             <Link to="/audit" current={path === '/audit'}>
