@@ -18,6 +18,7 @@ import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isProcessRunning } from '../util/index.ts';
 
 /** Relative `.ts` specifiers of static imports and re-exports (`from './x.ts'`, `import './x.ts'`). */
 const RELATIVE_TS = /(\bfrom\s*|\bimport\s*)(['"])(\.{1,2}\/[^'"\n]+)\.ts\2/g;
@@ -122,20 +123,11 @@ function removeOrphans(): void {
   try {
     for (const name of readdirSync(tmpdir())) {
       const pid = Number(/^offsite-workers-(\d+)-/.exec(name)?.[1]);
-      if (!pid || pid === process.pid || isRunning(pid)) continue;
+      if (!pid || pid === process.pid || isProcessRunning(pid)) continue;
       const path = join(tmpdir(), name);
       if (statSync(path).uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
     }
   } catch {
     // Litter is not worth failing a backup over.
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_LEASE_MS, HeldLease, type LeaseRow } from '../vault/catalog/index.ts';
+import { takeOverFromDeadPredecessor } from './predecessor.ts';
 import type { Logger } from './server.ts';
 import type { Services } from './types.ts';
 
@@ -53,6 +54,11 @@ export interface BackgroundOptions {
   leaseMs?: number;
   /** Default: host name, process id and a random part. */
   holder?: string;
+  /**
+   * A file in the data folder naming this instance as a holder: the leases of the one it
+   * names from before are released at start when that process is dead (predecessor.ts).
+   */
+  predecessorFile?: string;
 }
 
 export function taskLeaseName(task: string): string {
@@ -80,10 +86,17 @@ export function startBackground(
   const leases = new TaskLeases(services, holder, options.timers, options.leaseMs ?? DEFAULT_LEASE_MS, note);
   const running = new Map<string, Promise<TaskRun>>();
   const timers: NodeJS.Timeout[] = [];
+  const ready = options.predecessorFile
+    ? takeOverFromDeadPredecessor(options.predecessorFile, holder, services, note).catch((err: unknown) => {
+        note('predecessor check failed', { level: 'warn', error: errorText(err) });
+      })
+    : Promise.resolve();
   const runOnce = (task: BackgroundTask): Promise<TaskRun> => {
     const current = running.get(task.name);
     if (current) return current;
-    const done = runWithLease(task, services, leases, note).finally(() => running.delete(task.name));
+    const done = ready
+      .then(() => runWithLease(task, services, leases, note))
+      .finally(() => running.delete(task.name));
     running.set(task.name, done);
     return done;
   };
@@ -102,6 +115,7 @@ export function startBackground(
     },
     async stop() {
       for (const timer of timers) clearInterval(timer);
+      await ready;
       await Promise.all(running.values());
       await leases.releaseAll();
     },

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BadInputError, isOffsiteError } from '../errors/index.ts';
 import { issueLoginLink } from '../vault/ops/index.ts';
@@ -336,7 +337,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...drAutoTasks(),
     ...auditTasks({ retentionMs: options.auditRetentionMs }),
   ];
-  const background = startBackground(tasks, h.services, h.log, { timers: options.background !== false });
+  const background = startBackground(tasks, h.services, h.log, {
+    timers: options.background !== false,
+    predecessorFile: join(options.dataDir, 'background-holder'),
+  });
   return {
     url: urlFor(host, bound),
     port: bound,

@@ -6,5 +6,6 @@ export { formatBytes, parseBytes } from './bytes.ts';
 export { type Clock, systemClock } from './clock.ts';
 export { parseDuration } from './duration.ts';
 export { ensureMode, readIfExists, writeAtomic } from './files.ts';
+export { isProcessRunning } from './process.ts';
 export { type RateAt, TokenBucket, type TokenBucketOptions } from './rate.ts';
 export { Semaphore } from './semaphore.ts';
