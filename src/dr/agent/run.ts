@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isOffsiteError } from '../../errors/index.ts';
 import { readIfExists } from '../../util/index.ts';
 import { SiteClient } from './client.ts';
-import { type Assignment, type Command, executeCommand } from './commands.ts';
+import { type Assignment, type Command, type CommandResult, executeCommand } from './commands.ts';
 import type { DrContext } from './context.ts';
 import { FencingStore } from './fencing.ts';
 import { fenceFromHeartbeat } from './fencing-watch.ts';
@@ -113,6 +113,8 @@ class SiteAgentLoop {
   #heartbeating: Promise<void> = Promise.resolve();
   #retentionAt = 0;
   readonly #peers: PeerWatch;
+  /** Results the server has not taken yet (it was unreachable), sent before anything new. */
+  readonly #unreported = new Map<string, { kind: string; outcome: CommandResult }>();
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -203,17 +205,34 @@ class SiteAgentLoop {
   }
 
   async pollOnce(): Promise<void> {
+    await this.#report();
     const { commands } = (await this.#client.call('GET', '/v1/site-agent/commands')) as {
       commands: Command[];
     };
     for (const command of commands) {
       const outcome = await executeCommand(command, this.#workloads, this.#dr);
-      await this.#client.call(
-        'POST',
-        `/v1/site-agent/commands/${encodeURIComponent(command.id)}/result`,
-        outcome,
-      );
-      this.#log('command', { id: command.id, kind: command.kind, state: outcome.state });
+      this.#unreported.set(command.id, { kind: command.kind, outcome });
+      await this.#report();
+    }
+  }
+
+  /**
+   * A result the server could not take (it was down while the command ran) is kept and
+   * sent again: dropped, it held the failover run until the command was sent again five
+   * minutes later, or failed the run's step on its time-out. A result the server refuses
+   * for good (the command is unknown or settled) is dropped with a warning.
+   */
+  async #report(): Promise<void> {
+    for (const [id, { kind, outcome }] of this.#unreported) {
+      try {
+        await this.#client.call('POST', `/v1/site-agent/commands/${encodeURIComponent(id)}/result`, outcome);
+        this.#log('command', { id, kind, state: outcome.state });
+      } catch (err) {
+        const refused = isOffsiteError(err) && ['not-found', 'conflict', 'bad-input'].includes(err.kind);
+        if (!refused) throw err;
+        this.#log('command result refused', { level: 'warn', id, kind, error: err.message });
+      }
+      this.#unreported.delete(id);
     }
   }
 
